@@ -1,0 +1,5 @@
+import sys
+
+from copgraph.cli import main
+
+sys.exit(main())

@@ -1,0 +1,143 @@
+"""The `copgraph` command: build, validate, query, serve, stats."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from copgraph import sparql
+from copgraph.config import Config
+from copgraph.rdf import RdfInputError
+from copgraph.store import BuildError, StoreMissing, build, current_generation, open_dataset
+
+# Exit codes (as `copgraph validate` promises them).
+OK, VIOLATIONS, BAD_INPUT = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    config = Config.from_env(root=args.root, store=args.store, base=args.base)
+    try:
+        return args.run(args, config)
+    except StoreMissing as error:
+        print(f"copgraph: {error}", file=sys.stderr)
+        return BAD_INPUT
+    except ValueError as error:
+        print(f"copgraph: {error}", file=sys.stderr)
+        return BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, help="folder holding ontology/, data/, shapes/, queries/ (COPGRAPH_ROOT)")
+    common.add_argument("--store", type=Path, help="store directory (COPGRAPH_STORE; default <root>/var/store)")
+    common.add_argument("--base", help="canonical base IRI (COPGRAPH_BASE)")
+
+    parser = argparse.ArgumentParser(prog="copgraph", description="Knowledge graph of FE communities of practice.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = commands.add_parser("build", parents=[common], help="validate the data and build the store")
+    p.add_argument("--no-validate", action="store_true", help="skip SHACL validation (not for published builds)")
+    p.set_defaults(run=cmd_build)
+
+    p = commands.add_parser("validate", parents=[common], help="validate RDF files against the shapes")
+    p.add_argument("paths", nargs="+", type=Path, help="files or folders (Turtle, TriG, JSON-LD, N-Triples)")
+    p.add_argument("--format", choices=["text", "json", "turtle"], default="text")
+    p.set_defaults(run=cmd_validate)
+
+    p = commands.add_parser("query", parents=[common], help="run a SPARQL query against the store")
+    p.add_argument("query", nargs="?", help="the query text (or use -f, or standard input)")
+    p.add_argument("-f", "--file", type=Path, help="read the query from a file, e.g. queries/communities-per-platform.rq")
+    p.add_argument("--format", choices=["table", "json", "csv", "tsv", "xml", "turtle"], default="table")
+    p.set_defaults(run=cmd_query)
+
+    p = commands.add_parser("serve", parents=[common], help="serve the site and SPARQL endpoint")
+    p.add_argument("--host", help="address to bind (COPGRAPH_HOST; default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (COPGRAPH_PORT; default 8080)")
+    p.add_argument("--workers", type=int, help="worker processes (COPGRAPH_WORKERS; default 2)")
+    p.add_argument("--dev", action="store_true", help="Flask's debug server instead of the production server")
+    p.set_defaults(run=cmd_serve)
+
+    p = commands.add_parser("stats", parents=[common], help="counts of what the store holds")
+    p.set_defaults(run=cmd_stats)
+    return parser
+
+
+def cmd_build(args: argparse.Namespace, config: Config) -> int:
+    try:
+        metadata = build(config, validate=not args.no_validate)
+    except BuildError as error:
+        print(f"copgraph build: refused: {error}", file=sys.stderr)
+        if error.report is not None:
+            print(error.report.to_text(), file=sys.stderr)
+            return VIOLATIONS
+        return BAD_INPUT
+    print(f"built {config.store_dir}: {metadata.triples} triples in {len(metadata.graphs)} graphs, version {metadata.version}")
+    return OK
+
+
+def cmd_validate(args: argparse.Namespace, config: Config) -> int:
+    from copgraph.validate import Validator
+
+    try:
+        report = Validator(config.root).validate_files(args.paths)
+    except RdfInputError as error:
+        print(f"copgraph validate: cannot read {error}", file=sys.stderr)
+        return BAD_INPUT
+    output = {"text": report.to_text, "json": report.to_json, "turtle": report.to_turtle}[args.format]()
+    print(output)
+    return OK if report.conforms else VIOLATIONS
+
+
+def cmd_query(args: argparse.Namespace, config: Config) -> int:
+    if args.file:
+        text = args.file.read_text(encoding="utf-8")
+    elif args.query:
+        text = args.query
+    else:
+        text = sys.stdin.read()
+    try:
+        result = open_dataset(config).query(text)
+    except SyntaxError as error:
+        print(f"copgraph query: malformed query: {error}", file=sys.stderr)
+        return BAD_INPUT
+    if args.format == "table":
+        sys.stdout.write(sparql.as_table(result))
+    else:
+        body, _ = sparql.serialize(result, args.format)
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+    return OK
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from dataclasses import replace
+
+    config = replace(config, **{k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k)})
+    if current_generation(config.store_dir) is None:
+        print(f"no store at {config.store_dir}: building it first", file=sys.stderr)
+        if cmd_build(argparse.Namespace(no_validate=False), config) != OK:
+            return VIOLATIONS
+    from copgraph.server import run
+
+    run(config, dev=args.dev)
+    return OK
+
+
+def cmd_stats(args: argparse.Namespace, config: Config) -> int:
+    from copgraph.stats import dataset_counts, per_audit_year
+
+    dataset = open_dataset(config)
+    print(f"store: {config.store_dir} (version {dataset.version}, built {dataset.metadata.built_at})")
+    for label, value in dataset_counts(dataset):
+        print(f"{label.lower():<15}{value:>8}")
+    print("\naudit year  published total  communities observed  themes observed")
+    for row in per_audit_year(dataset):
+        print(f"{row['year']:<12}{row['published_total'] or '-':>15}{row['observed']:>22}{row['themes_observed']:>17}")
+    return OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

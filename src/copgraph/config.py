@@ -1,0 +1,55 @@
+"""Settings, in one place: environment variables with the COPGRAPH_ prefix, overridden by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from copgraph.vocab import DEFAULT_BASE
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything copgraph can be told. Field names map to COPGRAPH_<NAME> environment variables."""
+
+    root: Path = Path(".")  # the folder holding ontology/, data/, shapes/, queries/
+    store: Path | None = None  # the on-disk store; default <root>/var/store
+    base: str = DEFAULT_BASE  # canonical base IRI of things, graphs and the ontology
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+
+    @property
+    def store_dir(self) -> Path:
+        return self.store if self.store is not None else self.root / "var" / "store"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
+        """Read COPGRAPH_* variables, then apply overrides that are not None (CLI flags)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            raw = environ.get(f"COPGRAPH_{field.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[field.name] = _coerce(field.name, field.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        config = cls(**values)
+        return replace(config, root=Path(config.root).resolve(), store=_resolve(config.store))
+
+
+def _resolve(path: object) -> Path | None:
+    return None if path is None else Path(path).resolve()
+
+
+def _coerce(name: str, kind: object, raw: str) -> object:
+    kind_text = str(kind)
+    if "int" in kind_text:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"COPGRAPH_{name.upper()} must be a whole number, not {raw!r}") from None
+    if "Path" in kind_text:
+        return Path(raw)
+    return raw
