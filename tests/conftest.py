@@ -18,6 +18,10 @@ from copgraph.config import Config
 from copgraph.store import Dataset, build, open_dataset
 
 REPO = Path(__file__).resolve().parent.parent
+# A community with nothing but its type: invalid (no name, status, governance, theme or source).
+NAMELESS_COMMUNITY = (
+    "<https://w3id.org/copgraph/id/community/nameless> a <https://w3id.org/copgraph/def/cop#CommunityOfPractice> .\n"
+)
 
 
 @pytest.fixture(scope="session")

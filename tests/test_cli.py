@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from copgraph.config import Config
-from tests.conftest import REPO, copgraph_command
+from tests.conftest import NAMELESS_COMMUNITY, REPO, copgraph_command
 
 
 def run(*args: str, config: Config | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -36,9 +36,7 @@ def test_validate_unreadable_file_exits_2_with_line_and_column(tmp_path: Path) -
 
 def test_validate_reports_violations_as_json(tmp_path: Path) -> None:
     contribution = tmp_path / "nameless.ttl"
-    contribution.write_text(
-        "<https://w3id.org/copgraph/id/community/nameless> a <https://w3id.org/copgraph/def/cop#CommunityOfPractice> .\n"
-    )
+    contribution.write_text(NAMELESS_COMMUNITY)
     result = run("validate", str(contribution), "--format", "json")
     assert result.returncode == 1
     report = json.loads(result.stdout)
@@ -49,9 +47,7 @@ def test_validate_reports_violations_as_json(tmp_path: Path) -> None:
 
 def test_validate_turtle_report_is_a_shacl_validation_report(tmp_path: Path) -> None:
     contribution = tmp_path / "nameless.ttl"
-    contribution.write_text(
-        "<https://w3id.org/copgraph/id/community/nameless> a <https://w3id.org/copgraph/def/cop#CommunityOfPractice> .\n"
-    )
+    contribution.write_text(NAMELESS_COMMUNITY)
     result = run("validate", str(contribution), "--format", "turtle")
     assert result.returncode == 1
     assert "sh:ValidationReport" in result.stdout
@@ -77,7 +73,8 @@ def test_query_from_a_file_as_csv(built_config: Config) -> None:
 
 
 def test_query_from_stdin_as_a_table(built_config: Config) -> None:
-    text = 'SELECT ?l WHERE { <https://w3id.org/copgraph/id/community/ukfechat> <http://www.w3.org/2000/01/rdf-schema#label> ?l }'
+    text = "SELECT ?l WHERE { <https://w3id.org/copgraph/id/community/ukfechat> rdfs:label ?l }"
+    text = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + text
     result = run("query", "--format", "table", config=built_config, stdin=text)
     assert result.returncode == 0, result.stderr
     assert "#UKFEchat" in result.stdout and "(1 row)" in result.stdout
@@ -111,9 +108,7 @@ def test_stats_counts_the_facts(built_config: Config) -> None:
 
 
 def test_build_refuses_invalid_data_with_exit_1(scratch_root: Path, tmp_path: Path) -> None:
-    (scratch_root / "data" / "communities" / "nameless.ttl").write_text(
-        "<https://w3id.org/copgraph/id/community/nameless> a <https://w3id.org/copgraph/def/cop#CommunityOfPractice> .\n"
-    )
+    (scratch_root / "data" / "communities" / "nameless.ttl").write_text(NAMELESS_COMMUNITY)
     env = {**os.environ, "COPGRAPH_ROOT": str(scratch_root), "COPGRAPH_STORE": str(tmp_path / "store")}
     result = subprocess.run(copgraph_command("build"), env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1

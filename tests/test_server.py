@@ -20,7 +20,9 @@ def test_home_page_says_what_copgraph_is_and_links_the_endpoint(server: str, dat
 
 
 def test_get_query_answers_sparql_json(server: str, repo_root) -> None:
-    response = requests.get(server + "/sparql", params={"query": COUNT}, headers={"Accept": "application/sparql-results+json"}, timeout=10)
+    response = requests.get(
+        server + "/sparql", params={"query": COUNT}, headers={"Accept": "application/sparql-results+json"}, timeout=10
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/sparql-results+json")
     value = response.json()["results"]["bindings"][0]["n"]["value"]

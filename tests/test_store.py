@@ -21,7 +21,7 @@ from copgraph.store import (
     current_generation,
     open_dataset,
 )
-from tests.conftest import copgraph_command
+from tests.conftest import NAMELESS_COMMUNITY, copgraph_command
 
 UKFECHAT = "https://w3id.org/copgraph/id/community/ukfechat"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -73,9 +73,7 @@ def test_version_is_a_content_hash(scratch_root: Path, tmp_path: Path) -> None:
 def test_a_build_with_a_violation_is_refused_and_the_previous_store_kept(scratch_root: Path, tmp_path: Path) -> None:
     config = config_for(scratch_root, tmp_path / "store")
     before = build(config)
-    (scratch_root / "data" / "communities" / "nameless.ttl").write_text(
-        "<https://w3id.org/copgraph/id/community/nameless> a <https://w3id.org/copgraph/def/cop#CommunityOfPractice> .\n"
-    )
+    (scratch_root / "data" / "communities" / "nameless.ttl").write_text(NAMELESS_COMMUNITY)
     with pytest.raises(BuildError) as refused:
         build(config)
     assert refused.value.report is not None and not refused.value.report.conforms

@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("query", parents=[common], help="run a SPARQL query against the store")
     p.add_argument("query", nargs="?", help="the query text (or use -f, or standard input)")
-    p.add_argument("-f", "--file", type=Path, help="read the query from a file, e.g. queries/communities-per-platform.rq")
+    p.add_argument(
+        "-f", "--file", type=Path, help="read the query from a file, e.g. queries/communities-per-platform.rq"
+    )
     p.add_argument("--format", choices=["table", "json", "csv", "tsv", "xml", "turtle"], default="table")
     p.set_defaults(run=cmd_query)
 
@@ -74,7 +76,8 @@ def cmd_build(args: argparse.Namespace, config: Config) -> int:
             print(error.report.to_text(), file=sys.stderr)
             return VIOLATIONS
         return BAD_INPUT
-    print(f"built {config.store_dir}: {metadata.triples} triples in {len(metadata.graphs)} graphs, version {metadata.version}")
+    graphs = len(metadata.graphs)
+    print(f"built {config.store_dir}: {metadata.triples} triples in {graphs} graphs, version {metadata.version}")
     return OK
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from copgraph.store import Dataset
 from copgraph.vocab import sparql_prefixes
 
-COUNTS_QUERY = sparql_prefixes() + """
+COUNTS_QUERY = (
+    sparql_prefixes()
+    + """
 SELECT
   (COUNT(DISTINCT ?community) AS ?communities) (COUNT(DISTINCT ?platform) AS ?platforms)
   (COUNT(DISTINCT ?theme) AS ?themes) (COUNT(DISTINCT ?organisation) AS ?organisations)
@@ -16,8 +18,11 @@ WHERE {
   UNION { ?organisation a org:Organization } UNION { ?hashtag a cop:Hashtag } UNION { ?audit a cop:SectorAudit }
 }
 """
+)
 
-PER_AUDIT_QUERY = sparql_prefixes() + """
+PER_AUDIT_QUERY = (
+    sparql_prefixes()
+    + """
 SELECT ?year (SAMPLE(?total) AS ?published_total) (COUNT(DISTINCT ?community) AS ?observed)
        (COUNT(DISTINCT ?theme) AS ?themes_observed)
 WHERE {
@@ -29,6 +34,7 @@ WHERE {
 }
 GROUP BY ?year ORDER BY ?year
 """
+)
 
 LABELS = ["communities", "platforms", "themes", "organisations", "hashtags", "audits"]
 
@@ -43,6 +49,9 @@ def dataset_counts(dataset: Dataset) -> list[tuple[str, int]]:
 def per_audit_year(dataset: Dataset) -> list[dict[str, str]]:
     """Per audit year: the published count of communities, and the communities and themes copgraph observed."""
     return [
-        {name: ("" if s[name] is None else s[name].value) for name in ("year", "published_total", "observed", "themes_observed")}
+        {
+            name: ("" if s[name] is None else s[name].value)
+            for name in ("year", "published_total", "observed", "themes_observed")
+        }
         for s in dataset.query(PER_AUDIT_QUERY)
     ]

@@ -145,8 +145,12 @@ def _dataset_quads(version: str, built_at: str, triples: int, graphs: dict[str, 
     quads = [
         ox.Quad(dataset, ox.NamedNode(RDF_TYPE), ox.NamedNode(VOID + "Dataset"), g),
         ox.Quad(dataset, ox.NamedNode(str(COP) + "datasetVersion"), ox.Literal(version), g),
-        ox.Quad(dataset, ox.NamedNode(DCT + "modified"), ox.Literal(built_at, datatype=ox.NamedNode(XSD + "dateTime")), g),
-        ox.Quad(dataset, ox.NamedNode(VOID + "triples"), ox.Literal(str(triples), datatype=ox.NamedNode(XSD + "integer")), g),
+        ox.Quad(
+            dataset, ox.NamedNode(DCT + "modified"), ox.Literal(built_at, datatype=ox.NamedNode(XSD + "dateTime")), g
+        ),
+        ox.Quad(
+            dataset, ox.NamedNode(VOID + "triples"), ox.Literal(str(triples), datatype=ox.NamedNode(XSD + "integer")), g
+        ),
         ox.Quad(dataset, ox.NamedNode(VOID + "vocabulary"), ox.NamedNode(ONTOLOGY_IRI), g),
     ]
     for name in graphs:

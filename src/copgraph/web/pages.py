@@ -17,9 +17,11 @@ blueprint = Blueprint("pages", __name__)
 def home() -> str:
     current = dataset()
     examples = [
-        {"title": q.title, "description": q.description, "href": "/sparql?" + urlencode({"query": q.text, "format": "json"})}
+        {
+            "title": q.title,
+            "description": q.description,
+            "href": "/sparql?" + urlencode({"query": q.text, "format": "json"}),
+        }
         for q in load_canned_queries(config().root / "queries")
     ]
-    return render_template(
-        "home.html", counts=dataset_counts(current), metadata=current.metadata, examples=examples
-    )
+    return render_template("home.html", counts=dataset_counts(current), metadata=current.metadata, examples=examples)

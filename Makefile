@@ -1,0 +1,32 @@
+# The two set-up commands of the README: `make serve` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: serve test install install-test lint build
+
+serve: install            ## install copgraph, build the store from data/ if missing, serve on 127.0.0.1:8080
+	$(BIN)/copgraph serve
+
+test: install-test        ## install copgraph with its test tools, lint, run the whole test suite
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+build: install
+	$(BIN)/copgraph build
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/bin/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "copgraph needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
