@@ -7,6 +7,7 @@ community) are enforced against what is already published.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -15,6 +16,9 @@ from pathlib import Path
 from pyshacl import validate as shacl_validate
 from rdflib import Graph
 from rdflib.namespace import RDF, SH
+from rdflib.plugins.sparql import processor as sparql_processor
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
 
 from copgraph.rdf import add_to_graph, rdf_files, read_rdf_file
 from copgraph.vocab import PREFIXES
@@ -112,7 +116,9 @@ def validate_files(paths: Iterable[Path], root: Path) -> Report:
 def validate_graph(data: Graph, shapes: Graph) -> Report:
     """Run SHACL (no inference: every class the shapes need is stated in the data) and collect the results."""
     conforms, results_graph, _ = shacl_validate(data, shacl_graph=shapes, inference="none", allow_warnings=False)
-    results = [_result(results_graph, node) for node in results_graph.subjects(RDF.type, SH.ValidationResult)]
+    # Only the report's own results: pyshacl also types the sh:detail reasons nested under an sh:node result.
+    report_node = next(results_graph.subjects(RDF.type, SH.ValidationReport))
+    results = [_result(results_graph, node) for node in results_graph.objects(report_node, SH.result)]
     return Report(conforms=bool(conforms), results=results, graph=results_graph)
 
 
@@ -130,3 +136,30 @@ def _result(graph: Graph, node: object) -> Result:
         source_shape=text(SH.sourceShape) or "",
         component=text(SH.sourceConstraintComponent) or "",
     )
+
+
+def _reuse_parsed_sparql() -> None:
+    """Make rdflib parse each SPARQL text once.
+
+    pyshacl hands rdflib the same query text for every focus node of a SHACL-SPARQL constraint, and rdflib parses it
+    again each time (about 20 ms, most of a validation run). A prepared query evaluates exactly as its text would, so
+    caching the parse changes only the speed (about 1.4 s to 0.25 s for one contribution here).
+    """
+    original = sparql_processor.SPARQLProcessor.query
+    if getattr(original, "copgraph_cached", False):
+        return
+
+    @functools.lru_cache(maxsize=512)
+    def prepared(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> object:
+        return translateQuery(parseQuery(text), base, dict(namespaces))
+
+    def query(self, str_or_query, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803, ANN001, ANN202
+        if isinstance(str_or_query, str):
+            str_or_query = prepared(str_or_query, base, tuple(sorted((initNs or {}).items())))
+        return original(self, str_or_query, initBindings or {}, initNs, base, DEBUG)
+
+    query.copgraph_cached = True
+    sparql_processor.SPARQLProcessor.query = query
+
+
+_reuse_parsed_sparql()
