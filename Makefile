@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test install install-test lint build
+.PHONY: serve test install install-test assets build
 
-serve: install            ## install copgraph, build the store from data/ if missing, serve on 127.0.0.1:8080
+serve: install assets     ## install copgraph, build the store from data/ if missing, serve on 127.0.0.1:8080
 	$(BIN)/copgraph serve
 
-test: install-test        ## install copgraph with its test tools, lint, run the whole test suite
+test: install-test assets ## install copgraph with its test tools, lint, run the whole test suite
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
@@ -17,6 +17,12 @@ build: install
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+assets: node_modules/.installed
+
+# Front-end libraries (the YASGUI query editor) come from the npm registry, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "copgraph needs Python 3.11 or newer")'

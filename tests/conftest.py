@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,27 +66,33 @@ def copgraph_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "copgraph", *args]
 
 
-@pytest.fixture(scope="session")
-def server(built_config: Config) -> Iterator[str]:
-    """`copgraph serve` (gunicorn, 2 workers) on a free loopback port; yields its base URL."""
+@contextmanager
+def running_server(root: Path, store: Path, workers: int = 2, **settings: str) -> Iterator[str]:
+    """`copgraph serve` (gunicorn) on a free loopback port with COPGRAPH_<NAME> settings; yields its base URL."""
     port = free_port()
-    env = {**os.environ, "COPGRAPH_ROOT": str(REPO), "COPGRAPH_STORE": str(built_config.store_dir)}
-    process = subprocess.Popen(
-        copgraph_command("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPGRAPH_")}
+    env |= {"COPGRAPH_ROOT": str(root), "COPGRAPH_STORE": str(store)}
+    env |= {f"COPGRAPH_{name.upper()}": value for name, value in settings.items()}
+    command = copgraph_command("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers))
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(url + "/", process)
+        wait_until_serving(url + "/healthz", process)
         yield url
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(built_config: Config) -> Iterator[str]:
+    """The read-only public server over the repository's data (no maintainer token)."""
+    with running_server(REPO, built_config.store_dir) as url:
+        yield url
 
 
 @pytest.fixture

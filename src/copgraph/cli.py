@@ -6,10 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from copgraph import sparql
 from copgraph.config import Config
+from copgraph.executor import QueryRequest, describe_syntax_error, execute
 from copgraph.rdf import RdfInputError
-from copgraph.store import BuildError, StoreMissing, build, current_generation, open_dataset
+from copgraph.store import (
+    BuildError,
+    ExportRefused,
+    StoreMissing,
+    build,
+    current_generation,
+    export,
+    open_dataset,
+)
 
 # Exit codes (as `copgraph validate` promises them).
 OK, VIOLATIONS, BAD_INPUT = 0, 1, 2
@@ -40,7 +48,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("build", parents=[common], help="validate the data and build the store")
     p.add_argument("--no-validate", action="store_true", help="skip SHACL validation (not for published builds)")
+    p.add_argument("--discard-writes", action="store_true", help="drop maintainer writes not yet exported to data/")
     p.set_defaults(run=cmd_build)
+
+    p = commands.add_parser("export", parents=[common], help="write graphs changed by maintainers back to data/")
+    p.set_defaults(run=cmd_export)
 
     p = commands.add_parser("validate", parents=[common], help="validate RDF files against the shapes")
     p.add_argument("paths", nargs="+", type=Path, help="files or folders (Turtle, TriG, JSON-LD, N-Triples)")
@@ -52,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-f", "--file", type=Path, help="read the query from a file, e.g. queries/communities-per-platform.rq"
     )
-    p.add_argument("--format", choices=["table", "json", "csv", "tsv", "xml", "turtle"], default="table")
+    p.add_argument(
+        "--format", choices=["table", "json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld"], default="table"
+    )
     p.set_defaults(run=cmd_query)
 
     p = commands.add_parser("serve", parents=[common], help="serve the site and SPARQL endpoint")
@@ -69,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_build(args: argparse.Namespace, config: Config) -> int:
     try:
-        metadata = build(config, validate=not args.no_validate)
+        metadata = build(config, validate=not args.no_validate, discard_writes=args.discard_writes)
     except BuildError as error:
         print(f"copgraph build: refused: {error}", file=sys.stderr)
         if error.report is not None:
@@ -78,6 +92,22 @@ def cmd_build(args: argparse.Namespace, config: Config) -> int:
         return BAD_INPUT
     graphs = len(metadata.graphs)
     print(f"built {config.store_dir}: {metadata.triples} triples in {graphs} graphs, version {metadata.version}")
+    return OK
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    if current_generation(config.store_dir) is None:
+        raise StoreMissing(f"no store at {config.store_dir}: nothing to export")
+    try:
+        paths, refused = export(config), None
+    except ExportRefused as error:
+        paths, refused = error.written, error
+    for path in paths:
+        print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(config.root)}")
+    print(f"{len(paths)} file(s) changed: review and commit them." if paths else "data/ is up to date.")
+    if refused is not None:
+        print(f"copgraph export: {refused}", file=sys.stderr)
+        return VIOLATIONS
     return OK
 
 
@@ -101,17 +131,14 @@ def cmd_query(args: argparse.Namespace, config: Config) -> int:
         text = args.query
     else:
         text = sys.stdin.read()
+    request = QueryRequest(text, select_format=args.format, graph_format=args.format)
     try:
-        result = open_dataset(config).query(text)
+        outcome = execute(open_dataset(config), request, max_rows=sys.maxsize - 1)
     except SyntaxError as error:
-        print(f"copgraph query: malformed query: {error}", file=sys.stderr)
+        print(f"copgraph query: malformed query: {describe_syntax_error(error)}", file=sys.stderr)
         return BAD_INPUT
-    if args.format == "table":
-        sys.stdout.write(sparql.as_table(result))
-    else:
-        body, _ = sparql.serialize(result, args.format)
-        sys.stdout.buffer.write(body)
-        sys.stdout.flush()
+    sys.stdout.buffer.write(outcome.body)
+    sys.stdout.flush()
     return OK
 
 
@@ -121,7 +148,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     config = replace(config, **{k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k)})
     if current_generation(config.store_dir) is None:
         print(f"no store at {config.store_dir}: building it first", file=sys.stderr)
-        if cmd_build(argparse.Namespace(no_validate=False), config) != OK:
+        if cmd_build(argparse.Namespace(no_validate=False, discard_writes=False), config) != OK:
             return VIOLATIONS
     from copgraph.server import run
 

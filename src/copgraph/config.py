@@ -19,10 +19,22 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
+    query_timeout: float = 30.0  # seconds a query may run before it is stopped
+    query_memory_mb: int = 1024  # data-segment cap of each query process
+    max_rows: int = 100_000  # result rows (or triples) returned at most; more is signalled, never silent
+    max_request_bytes: int = 1_048_576  # largest request body accepted (413 above)
+    cache_control: str = "public, max-age=60"  # Cache-Control on reads
+    result_cache_entries: int = 512  # per-worker cache of serialised results, emptied when the data changes
+    maintainer_token: str = ""  # bearer token for writes; empty: writes are off
+    service_allowlist: str = ""  # space- or comma-separated endpoint IRIs SERVICE may reach; empty: none
 
     @property
     def store_dir(self) -> Path:
         return self.store if self.store is not None else self.root / "var" / "store"
+
+    @property
+    def allowed_services(self) -> frozenset[str]:
+        return frozenset(part for part in self.service_allowlist.replace(",", " ").split() if part)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
@@ -45,11 +57,12 @@ def _resolve(path: object) -> Path | None:
 
 def _coerce(name: str, kind: object, raw: str) -> object:
     kind_text = str(kind)
-    if "int" in kind_text:
-        try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(f"COPGRAPH_{name.upper()} must be a whole number, not {raw!r}") from None
+    for number, words in ((int, "a whole number"), (float, "a number")):
+        if kind_text == number.__name__:
+            try:
+                return number(raw)
+            except ValueError:
+                raise ValueError(f"COPGRAPH_{name.upper()} must be {words}, not {raw!r}") from None
     if "Path" in kind_text:
         return Path(raw)
     return raw

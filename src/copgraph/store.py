@@ -12,12 +12,16 @@ the previous store exactly as it was. Readers open ``current`` read-only and reo
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +37,7 @@ VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 DATASET_GRAPH = str(GRAPH) + "dataset"
+DEFAULT_GRAPH_FILE = "data/default.ttl"  # the store's default graph, when a maintainer has written to it
 SHAPES_GRAPH = str(GRAPH) + "shapes"
 ONTOLOGY_GRAPH = str(GRAPH) + "ontology"
 # How many superseded generations to keep: readers that opened one just before a swap may still be using it.
@@ -47,6 +52,18 @@ class BuildError(Exception):
         self.report = report
 
 
+class WriteRefused(Exception):
+    """A write that would change what must only change in the repository (the ontology, the shapes)."""
+
+
+class ExportRefused(Exception):
+    """Some graphs could not be written back to their files; `written` lists the files that were."""
+
+    def __init__(self, message: str, written: list[Path]):
+        super().__init__(message)
+        self.written = written
+
+
 class StoreMissing(Exception):
     """There is no built store at the configured location."""
 
@@ -57,10 +74,14 @@ class Metadata:
     built_at: str  # ISO 8601, UTC
     triples: int
     graphs: dict[str, str]  # named graph IRI -> source file, relative to the root
+    written: bool = False  # True once a maintainer's write has changed this generation's data
 
     @classmethod
     def read(cls, generation: Path) -> Metadata:
         return cls(**json.loads((generation / "meta.json").read_text(encoding="utf-8")))
+
+    def write(self, generation: Path) -> None:
+        (generation / "meta.json").write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
 
 
 def source_files(root: Path) -> list[Path]:
@@ -75,7 +96,13 @@ def graph_name(root: Path, path: Path) -> str:
         return ONTOLOGY_GRAPH
     if relative.parts[0] == "shapes":
         return SHAPES_GRAPH
+    if relative.as_posix() == DEFAULT_GRAPH_FILE:
+        return ""
     return str(GRAPH) + relative.relative_to("data").with_suffix("").as_posix()
+
+
+def _graph_node(name: str) -> ox.NamedNode | ox.DefaultGraph:
+    return ox.NamedNode(name) if name else ox.DefaultGraph()
 
 
 def dataset_version(root: Path, files: list[Path]) -> str:
@@ -87,8 +114,12 @@ def dataset_version(root: Path, files: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def build(config: Config, *, validate: bool = True) -> Metadata:
-    """Validate root's files, load them into a new store generation and make it current. Raises BuildError."""
+def build(config: Config, *, validate: bool = True, discard_writes: bool = False) -> Metadata:
+    """Validate root's files, load them into a new store generation and make it current. Raises BuildError.
+
+    A build replaces the store with the files' contents, so it refuses while the served store holds maintainer writes
+    that are not yet in the files (run `copgraph export` first), unless told to discard them.
+    """
     root, store_dir = config.root, config.store_dir
     generations = store_dir / "generations"
     generations.mkdir(parents=True, exist_ok=True)
@@ -97,14 +128,44 @@ def build(config: Config, *, validate: bool = True) -> Metadata:
     building.mkdir()
     try:
         metadata = _build_into(building, root, validate)
-        final = generations / f"{metadata.built_at.replace(':', '').replace('-', '')}-{metadata.version}"
-        building.rename(final)
-        _point_current(store_dir, final)
+        with _write_lock(store_dir):
+            if not discard_writes:
+                _refuse_if_unexported(config)
+            building.rename(_final_name(generations, metadata))
+            _point_current(store_dir, _final_name(generations, metadata))
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
     remove_old_generations(store_dir)
     return metadata
+
+
+def _final_name(generations: Path, metadata: Metadata) -> Path:
+    return generations / f"{metadata.built_at.replace(':', '').replace('-', '')}-{metadata.version}"
+
+
+@contextmanager
+def _write_lock(store_dir: Path) -> Iterator[None]:
+    """One writer at a time (builds and maintainer writes), across processes."""
+    with (store_dir / "write.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _refuse_if_unexported(config: Config) -> None:
+    current = current_generation(config.store_dir)
+    if current is None or not Metadata.read(current).written:
+        return
+    differing = graphs_differing_from_files(config)
+    if differing:
+        names = ", ".join(sorted(name or "(default graph)" for name in differing))
+        raise BuildError(
+            f"the served store holds maintainer writes that are not in the files: {names}. "
+            "Run `copgraph export` (and commit data/) first, or `copgraph build --discard-writes` to drop them."
+        )
 
 
 def _build_into(directory: Path, root: Path, validate: bool) -> Metadata:
@@ -126,7 +187,7 @@ def _build_into(directory: Path, root: Path, validate: bool) -> Metadata:
         name = graph_name(root, path)
         graphs[name] = path.resolve().relative_to(root.resolve()).as_posix()
         try:
-            store.bulk_load(path=str(path), format=FORMATS[path.suffix], to_graph=ox.NamedNode(name))
+            store.bulk_load(path=str(path), format=FORMATS[path.suffix], to_graph=_graph_node(name))
         except SyntaxError as error:
             raise BuildError(str(RdfInputError(path, error.msg, error.lineno, error.offset))) from None
     triples = len(store)
@@ -134,7 +195,7 @@ def _build_into(directory: Path, root: Path, validate: bool) -> Metadata:
     store.flush()
     del store  # releases RocksDB's lock before the directory is renamed
     metadata = Metadata(version=version, built_at=built_at, triples=triples, graphs=graphs)
-    (directory / "meta.json").write_text(json.dumps(metadata.__dict__, indent=2), encoding="utf-8")
+    metadata.write(directory)
     return metadata
 
 
@@ -154,7 +215,8 @@ def _dataset_quads(version: str, built_at: str, triples: int, graphs: dict[str, 
         ox.Quad(dataset, ox.NamedNode(VOID + "vocabulary"), ox.NamedNode(ONTOLOGY_IRI), g),
     ]
     for name in graphs:
-        quads.append(ox.Quad(dataset, ox.NamedNode(VOID + "subset"), ox.NamedNode(name), g))
+        if name:
+            quads.append(ox.Quad(dataset, ox.NamedNode(VOID + "subset"), ox.NamedNode(name), g))
     return quads
 
 
@@ -246,3 +308,141 @@ class StoreReader:
 def open_dataset(config: Config) -> Dataset:
     """The current generation of the configured store, read-only."""
     return StoreReader(config.store_dir).current()
+
+
+# Graphs whose source is several files of the repository: writes may change them in the store, but only an edit of
+# those files (and a rebuild) can make such a change last, so `export` cannot write them back.
+REPOSITORY_GRAPHS = {ONTOLOGY_GRAPH: "ontology", SHAPES_GRAPH: "shapes"}
+
+
+def write(config: Config, change: Callable[[ox.Store], object], label: str) -> Metadata:
+    """Apply a maintainer's change to a copy of the current generation and swap the copy in, all or nothing.
+
+    The copy is a RocksDB checkpoint (hard links), so its cost does not grow with the data. Readers keep the old
+    generation until they next ask; a failed change (any exception) leaves the served store untouched.
+    """
+    store_dir = config.store_dir
+    with _write_lock(store_dir):
+        current = current_generation(store_dir)
+        if current is None:
+            raise StoreMissing(f"no store at {store_dir}: run `copgraph build` first")
+        previous = Metadata.read(current)
+        building = store_dir / "generations" / f".building-{os.getpid()}-{time.time_ns()}"
+        building.mkdir()
+        try:
+            ox.Store.read_only(str(current / "oxigraph")).backup(str(building / "oxigraph"))
+            store = ox.Store(str(building / "oxigraph"))
+            change(store)
+            metadata = _describe_write(store, previous, label)
+            store.flush()
+            del store
+            metadata.write(building)
+            final = _final_name(store_dir / "generations", metadata)
+            building.rename(final)
+            _point_current(store_dir, final)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+    remove_old_generations(store_dir)
+    return metadata
+
+
+def _describe_write(store: ox.Store, previous: Metadata, label: str) -> Metadata:
+    """The new generation's metadata, and its /graph/dataset description brought up to date."""
+    digest = hashlib.sha256(f"{previous.version}\0{label}\0{time.time_ns()}".encode())
+    version = digest.hexdigest()[:16]
+    built_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    store.remove_graph(ox.NamedNode(DATASET_GRAPH))
+    triples = len(store)
+    store.extend(_dataset_quads(version, built_at, triples, previous.graphs))
+    return replace(previous, version=version, built_at=built_at, triples=triples, written=True)
+
+
+def _canonical(quads: list[ox.Quad]) -> ox.Dataset:
+    dataset = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)  # blank node labels differ between parses
+    return dataset
+
+
+def _file_graphs(config: Config) -> dict[str, tuple[Path, list[ox.Quad]]]:
+    """The source files' contents by graph name ("" for the default graph); for the ontology and shapes graphs, the
+    path is their folder."""
+    files: dict[str, tuple[Path, list[ox.Quad]]] = {}
+    for name, folder in REPOSITORY_GRAPHS.items():
+        quads = [q for path in rdf_files([config.root / folder]) for q in ox.parse(path=str(path))]
+        files[name] = (config.root / folder, quads)
+    for path in rdf_files([config.root / "data"]):
+        own = graph_name(config.root, path)
+        for quad in ox.parse(path=str(path), format=FORMATS[path.suffix]):
+            name = own if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+            files.setdefault(name, (path, []))[1].append(quad)
+    return files
+
+
+def _store_graphs(store: ox.Store) -> dict[str, list[ox.Quad]]:
+    graphs: dict[str, list[ox.Quad]] = {}
+    for quad in store:
+        name = "" if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+        if name != DATASET_GRAPH:  # rewritten by every build and write
+            graphs.setdefault(name, []).append(quad)
+    return graphs
+
+
+def graphs_differing_from_files(config: Config) -> dict[str, list[ox.Quad]]:
+    """Graphs of the served store whose triples differ from their file under data/ (missing ones: empty list)."""
+    store = ox.Store.read_only(str(current_generation(config.store_dir) / "oxigraph"))
+    in_store, in_files = _store_graphs(store), _file_graphs(config)
+    differing = {}
+    for name in set(in_store) | set(in_files):
+        stored = in_store.get(name, [])
+        filed = in_files[name][1] if name in in_files else []
+        if len(stored) != len(filed) or _canonical(stored) != _canonical(filed):
+            differing[name] = stored
+    return differing
+
+
+def export_path(config: Config, name: str) -> Path:
+    """Where a graph is written back to: its own file, or one named after the graph."""
+    if not name:
+        return config.root / DEFAULT_GRAPH_FILE
+    prefix = str(GRAPH)
+    if name.startswith(prefix) and re.fullmatch(r"[a-z0-9][a-z0-9/_-]*", name[len(prefix) :]):
+        return config.root / "data" / f"{name[len(prefix) :]}.ttl"
+    return config.root / "data" / "external" / f"{hashlib.sha256(name.encode()).hexdigest()[:16]}.trig"
+
+
+def export(config: Config) -> list[Path]:
+    """Write every data graph that differs from its file back under data/ (so git records it); returns the files.
+
+    Raises ExportRefused, after writing the data graphs, if the ontology or shapes graphs differ: those change only
+    by editing their files (then `copgraph build --discard-writes` reloads them).
+    """
+    from copgraph.vocab import PREFIXES
+
+    written = []
+    files = _file_graphs(config)
+    differing = graphs_differing_from_files(config)
+    for name, quads in sorted(differing.items()):
+        if name in REPOSITORY_GRAPHS:
+            continue
+        path = files[name][0] if name in files else export_path(config, name)
+        if not quads:
+            path.unlink(missing_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix == ".trig":
+                body = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+            else:
+                body = ox.serialize([q.triple for q in quads], format=FORMATS[path.suffix], prefixes=PREFIXES)
+            temporary = path.with_name(f".{path.name}.tmp")
+            temporary.write_bytes(body)
+            os.replace(temporary, path)
+        written.append(path)
+    unexportable = sorted(REPOSITORY_GRAPHS[name] + "/" for name in differing if name in REPOSITORY_GRAPHS)
+    if unexportable:
+        raise ExportRefused(
+            f"writes changed the graphs loaded from {' and '.join(unexportable)}, which cannot be written back: edit "
+            "those files instead, then run `copgraph build --discard-writes`.",
+            written,
+        )
+    return written

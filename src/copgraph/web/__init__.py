@@ -3,19 +3,62 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_compress import Compress
+from flask_cors import CORS
 
 from copgraph.config import Config
+from copgraph.executor import Executor
 from copgraph.store import StoreReader
+from copgraph.web import errors, metrics
+from copgraph.web.store_access import ResultCache
+from copgraph.writer import LocalWriter
 
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["COPGRAPH"] = config
+    app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
+    app.config["COMPRESS_MIMETYPES"] = COMPRESSED_TYPES
+    app.config["COMPRESS_MIN_SIZE"] = 1024
     app.extensions["copgraph.reader"] = StoreReader(config.store_dir)
+    app.extensions["copgraph.executor"] = Executor(
+        config.store_dir, config.query_timeout, config.query_memory_mb * 2**20, config.max_rows
+    )
+    app.extensions["copgraph.cache"] = ResultCache(config.result_cache_entries)
+    app.extensions["copgraph.writer"] = LocalWriter(config)
 
-    from copgraph.web import pages, sparql_endpoint
+    # Reads are open to any origin; writes need a bearer token (not a cookie), so CORS cannot lend them authority.
+    CORS(app, expose_headers=["ETag", "Copgraph-Truncated", "X-SPARQL-MaxRows", "Link", "Location"], max_age=86400)
+    Compress(app)
+    errors.register(app)
+    metrics.register(app)
+
+    from copgraph.web import canned_api, editor, graph_store, health, pages, sparql_endpoint
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(sparql_endpoint.blueprint)
+    app.register_blueprint(graph_store.blueprint)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(editor.blueprint)
+    app.register_blueprint(canned_api.blueprint)
     return app
+
+
+COMPRESSED_TYPES = [
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/csv",
+    "text/tab-separated-values",
+    "text/turtle",
+    "application/javascript",
+    "application/json",
+    "application/ld+json",
+    "application/n-triples",
+    "application/n-quads",
+    "application/trig",
+    "application/rdf+xml",
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+]

@@ -1,65 +1,208 @@
-"""/sparql: SPARQL 1.1 Protocol queries (GET, POST form, POST sparql-query), results by Accept or ?format=."""
+"""/sparql: the SPARQL 1.1 Protocol (query and update), the service description and the query editor."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import Blueprint, Response, request
+from werkzeug.datastructures import CombinedMultiDict
 
 from copgraph import sparql
+from copgraph.executor import QueryError, QueryOutcome, QueryRequest
+from copgraph.sparql_text import check_services
+from copgraph.web import metrics
+from copgraph.web.auth import require_maintainer
 from copgraph.web.errors import error_response
-from copgraph.web.store_access import dataset
+from copgraph.web.store_access import config, dataset, executor, result_cache
 
 blueprint = Blueprint("sparql", __name__)
 
-# Media types a client may ask for, and the format that answers each (the first is the default).
-SELECT_TYPES = {f.media_type: f.name for f in sparql.RESULT_FORMATS.values()}
-GRAPH_TYPES = {f.media_type: f.name for f in sparql.GRAPH_FORMATS.values()}
+# Media types a client may ask for, and the format that answers each. The canonical type of each format comes
+# first; the others are aliases that common clients send.
+SELECT_TYPES = {f.media_type: f.name for f in sparql.RESULT_FORMATS.values()} | {
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+GRAPH_TYPES = {f.media_type: f.name for f in sparql.GRAPH_FORMATS.values()} | {
+    "application/x-turtle": "turtle",
+    "application/turtle": "turtle",
+    "text/plain": "ntriples",
+    "application/json": "jsonld",
+    "application/xml": "rdfxml",
+    "text/xml": "rdfxml",
+}
+FORM = "application/x-www-form-urlencoded"
+QUERY_BODY = "application/sparql-query"
+UPDATE_BODY = "application/sparql-update"
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: str  # "query", "update" or "none"
+    text: str = ""
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
+@blueprint.route("/sparql/", methods=["GET", "POST"])
 def endpoint() -> Response:
-    query, problem = _query_text()
-    if problem:
-        return error_response(400, problem)
-    if query is None:
-        return error_response(400, "Missing the `query` parameter: send ?query=... or POST a query.")
     try:
-        result = dataset().query(query)
-    except SyntaxError as error:
-        return error_response(400, f"Malformed query: {error}")
-    format_name = _chosen_format(sparql.is_graph_result(result))
-    if format_name is None:
-        offered = ", ".join(GRAPH_TYPES if sparql.is_graph_result(result) else SELECT_TYPES)
-        return error_response(406, f"None of the requested media types can be produced. Offered: {offered}")
+        operation = read_operation()
+    except ProtocolError as error:
+        return error_response(error.status, str(error))
+    if operation.kind == "none":
+        return describe_service()
+    if operation.kind == "update":
+        denied = require_maintainer()
+        if denied is not None:
+            return denied
+        from copgraph.web.writes import run_update
+
+        return run_update(operation.text, operation.default_graph_uris, operation.named_graph_uris)
     try:
-        body, media_type = sparql.serialize(result, format_name)
-    except ValueError as error:
-        return error_response(400, str(error))
-    return Response(body, mimetype=media_type)
+        select_format, graph_format = negotiate()
+    except ProtocolError as error:
+        return error_response(error.status, str(error))
+    request_ = QueryRequest(
+        operation.text,
+        select_format=select_format,
+        graph_format=graph_format,
+        default_graph_uris=operation.default_graph_uris,
+        named_graph_uris=operation.named_graph_uris,
+        base_iri=request.base_url,
+    )
+    return answer(request_)
 
 
-def _query_text() -> tuple[str | None, str | None]:
+def answer(query: QueryRequest) -> Response:
+    """Run a query (or take it from the cache) and answer it with caching headers; used by /sparql and /queries."""
+    settings = config()
+    try:
+        check_services(query.query, settings.allowed_services)
+    except QueryError as error:
+        return error_response(error.status, str(error))
+    current = dataset()
+    key = (query,)
+    cache = result_cache()
+    outcome = cache.get(current.version, key)
+    metrics.count_cache(hit=outcome is not None)
+    if outcome is None:
+        try:
+            outcome = executor().run(query)
+        except QueryError as error:
+            metrics.count_query_error(error)
+            headers = {"Retry-After": "5"} if error.status == 503 else {}
+            return error_response(error.status, str(error), headers)
+        cache.put(key, outcome)
+    if not outcome.acceptable:
+        offered = ", ".join(GRAPH_TYPES if outcome.kind == "graph" else SELECT_TYPES)
+        return error_response(406, f"None of the requested media types can answer this query. Offered: {offered}")
+    return respond(outcome, current.metadata.built_at)
+
+
+def respond(outcome: QueryOutcome, built_at: str) -> Response:
+    response = Response(outcome.body, mimetype=outcome.media_type)
+    if "charset" not in response.content_type and outcome.media_type.startswith(("text/", "application/sparql")):
+        response.content_type = f"{outcome.media_type}; charset=utf-8"
+    response.headers["Vary"] = "Accept"
+    response.headers["Cache-Control"] = config().cache_control
+    response.set_etag(f"{outcome.version}-{outcome.media_type}")
+    response.last_modified = datetime.fromisoformat(built_at.replace("Z", "+00:00"))
+    if outcome.truncated:
+        response.headers["Copgraph-Truncated"] = f"max-rows={config().max_rows}"
+        response.headers["X-SPARQL-MaxRows"] = str(config().max_rows)
+        response.headers["Warning"] = f'199 copgraph "result truncated to {config().max_rows} rows"'
+    return response.make_conditional(request)
+
+
+def read_operation() -> Operation:
+    """The query or update in a Protocol request, with its dataset parameters; ProtocolError if malformed."""
     if request.method == "GET":
-        queries = request.args.getlist("query")
-    elif request.mimetype == "application/sparql-query":
-        queries = [request.get_data(as_text=True)]
-    elif request.mimetype == "application/x-www-form-urlencoded":
-        queries = request.form.getlist("query")
+        source, graph_source = request.args, request.args
+        if "update" in request.args:
+            raise ProtocolError(400, "SPARQL Update must be sent with POST, not GET.")
+        queries, updates = source.getlist("query"), []
+    elif request.mimetype == FORM:
+        # Dataset parameters belong in the body, but clients also put them in the URL: both are honoured.
+        source, graph_source = request.form, CombinedMultiDict([request.form, request.args])
+        queries, updates = source.getlist("query"), source.getlist("update")
+    elif request.mimetype in (QUERY_BODY, UPDATE_BODY):
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise ProtocolError(415, f"SPARQL text must be sent as UTF-8, not {charset}.")
+        try:
+            text = request.get_data().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(400, "The request body is not valid UTF-8.") from None
+        graph_source = request.args
+        queries, updates = ([text], []) if request.mimetype == QUERY_BODY else ([], [text])
     else:
-        return None, (
-            f"Unsupported request body type {request.mimetype!r}: POST application/sparql-query "
-            "or application/x-www-form-urlencoded."
+        raise ProtocolError(
+            415,
+            f"Unsupported request body type {request.mimetype or '(none)'!r}. POST {QUERY_BODY}, {UPDATE_BODY} "
+            f"or {FORM} with a `query` or `update` parameter.",
         )
-    if len(queries) > 1:
-        return None, "Send exactly one `query` parameter, not several."
-    return (queries[0] if queries else None), None
+    if len(queries) > 1 or len(updates) > 1:
+        raise ProtocolError(400, "Send exactly one `query` (or one `update`) parameter, not several.")
+    if queries and updates:
+        raise ProtocolError(400, "Send either a `query` or an `update`, not both in one request.")
+    if not queries and not updates:
+        if request.method == "POST":
+            raise ProtocolError(400, "Missing the `query` or `update` parameter.")
+        return Operation("none")
+    if updates:
+        graphs = (tuple(graph_source.getlist("using-graph-uri")), tuple(graph_source.getlist("using-named-graph-uri")))
+        return Operation("update", updates[0], *_checked(graphs))
+    graphs = (tuple(graph_source.getlist("default-graph-uri")), tuple(graph_source.getlist("named-graph-uri")))
+    return Operation("query", queries[0], *_checked(graphs))
 
 
-def _chosen_format(graph_result: bool) -> str | None:
-    requested = request.values.get("format")
+def _checked(graphs: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    for iri in graphs[0] + graphs[1]:
+        if ":" not in iri or any(c in iri for c in ' <>"{}|^`\\'):
+            raise ProtocolError(400, f"Graph parameter {iri!r} is not an absolute IRI.")
+    return graphs
+
+
+def negotiate() -> tuple[str | None, str | None]:
+    """The format for SELECT/ASK and the one for CONSTRUCT/DESCRIBE: from ?format=, else from Accept."""
+    requested = request.values.get("format") or request.values.get("output")
     if requested:
-        return requested
-    offered = GRAPH_TYPES if graph_result else SELECT_TYPES
-    if not request.accept_mimetypes or request.accept_mimetypes.provided is False:
-        return next(iter(offered.values()))
-    best = request.accept_mimetypes.best_match(list(offered))
-    return offered.get(best) if best else None
+        name = SELECT_TYPES.get(requested) or GRAPH_TYPES.get(requested) or requested
+        if name not in sparql.ALL_FORMAT_NAMES:
+            raise ProtocolError(
+                400, f"Unknown format {requested!r}. Choose one of {', '.join(sparql.ALL_FORMAT_NAMES)}."
+            )
+        return name, name
+    accept = request.accept_mimetypes
+    if not accept:
+        return "json", "turtle"
+    select = accept.best_match(list(SELECT_TYPES))
+    graph = accept.best_match(list(GRAPH_TYPES))
+    return (SELECT_TYPES[select] if select else None), (GRAPH_TYPES[graph] if graph else None)
+
+
+def describe_service() -> Response:
+    """GET /sparql without a query: the query editor for a person, the service description for a machine."""
+    html_quality = request.accept_mimetypes["text/html"]
+    best = request.accept_mimetypes.best_match(["text/html", *GRAPH_TYPES])
+    if html_quality and best == "text/html":
+        from copgraph.web.editor import editor_page
+
+        return editor_page()
+    from copgraph.web.service_description import service_description
+
+    format_name = GRAPH_TYPES.get(best or "", "turtle")
+    body, media_type = service_description(request.url_root, format_name)
+    response = Response(body, mimetype=media_type)
+    response.headers["Vary"] = "Accept"
+    return response

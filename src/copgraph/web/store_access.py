@@ -1,16 +1,65 @@
-"""Per-request access to the current dataset (one reader per worker process, reopened after a rebuild)."""
+"""Per-worker access to the data: the current dataset, the query executor and the result cache.
+
+Each gunicorn worker builds its own app (no preload), so everything here is per process.
+"""
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 from flask import current_app
 
 from copgraph.config import Config
+from copgraph.executor import Executor, QueryOutcome
 from copgraph.store import Dataset
+from copgraph.writer import LocalWriter
+
+
+def config() -> Config:
+    return current_app.config["COPGRAPH"]
 
 
 def dataset() -> Dataset:
     return current_app.extensions["copgraph.reader"].current()
 
 
-def config() -> Config:
-    return current_app.config["COPGRAPH"]
+def executor() -> Executor:
+    return current_app.extensions["copgraph.executor"]
+
+
+def result_cache() -> ResultCache:
+    return current_app.extensions["copgraph.cache"]
+
+
+class ResultCache:
+    """Serialised answers by request, for one dataset version: a new version (any write or build) empties it."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self.version: str | None = None
+        self._items: OrderedDict[tuple, QueryOutcome] = OrderedDict()
+
+    def get(self, version: str, key: tuple) -> QueryOutcome | None:
+        if version != self.version:
+            self._items.clear()
+            self.version = version
+            return None
+        outcome = self._items.get(key)
+        if outcome is not None:
+            self._items.move_to_end(key)
+        return outcome
+
+    def put(self, key: tuple, outcome: QueryOutcome) -> None:
+        if self.entries <= 0 or outcome.version != self.version:
+            return
+        self._items[key] = outcome
+        self._items.move_to_end(key)
+        while len(self._items) > self.entries:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+def writer() -> LocalWriter:
+    return current_app.extensions["copgraph.writer"]

@@ -1,0 +1,154 @@
+"""/store: the SPARQL 1.1 Graph Store HTTP Protocol (indirect graph identification: ?default or ?graph=IRI).
+
+GET and HEAD are open to everyone; PUT, POST and DELETE need the maintainer's token and are atomic.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+from werkzeug.datastructures import FileStorage
+
+from copgraph import sparql
+from copgraph.vocab import GRAPH
+from copgraph.web.auth import require_maintainer
+from copgraph.web.errors import error_response
+from copgraph.web.sparql_endpoint import GRAPH_TYPES, ProtocolError
+from copgraph.web.store_access import writer
+from copgraph.web.writes import perform
+
+blueprint = Blueprint("graph_store", __name__)
+
+# Request body types a graph may be sent as.
+INPUT_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "text/n3": ox.RdfFormat.N3,
+}
+EXTENSIONS = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".rdf": "application/rdf+xml",
+    ".owl": "application/rdf+xml",
+    ".jsonld": "application/ld+json",
+    ".n3": "text/n3",
+}
+
+
+@blueprint.route("/store", methods=["GET", "PUT", "POST", "DELETE"])
+def graph_store() -> Response:
+    try:
+        target = _target()
+    except ProtocolError as error:
+        return error_response(error.status, str(error))
+    if request.method in ("GET", "HEAD"):
+        return _read(target)
+    denied = require_maintainer()
+    if denied is not None:
+        return denied
+    if request.method == "DELETE":
+        return perform(lambda: _deleted(target))
+    try:
+        triples = _body_triples(base_iri=target or request.base_url)
+    except ProtocolError as error:
+        return error_response(error.status, str(error))
+    if request.method == "PUT":
+        return perform(lambda: _stored(writer().replace_graph(target, triples), target))
+    if target == "" or (target is None and "default" not in request.args):
+        return perform(lambda: _created_new_graph(triples))
+    return perform(lambda: _stored(writer().add_to_graph(target, triples), target))
+
+
+def _target() -> str | None:
+    """None for the default graph, the IRI for ?graph=, "" for the store itself (POST creates a new graph)."""
+    has_default, graph = "default" in request.args, request.args.getlist("graph")
+    if has_default and graph:
+        raise ProtocolError(400, "Give either ?default or ?graph=IRI, not both.")
+    if len(graph) > 1:
+        raise ProtocolError(400, "Give one ?graph=IRI, not several.")
+    if graph:
+        iri = graph[0]
+        if ":" not in iri or any(c in iri for c in ' <>"{}|^`\\'):
+            raise ProtocolError(400, f"?graph={iri!r} is not an absolute IRI.")
+        return iri
+    if has_default:
+        return None
+    if request.method == "POST":
+        return ""
+    raise ProtocolError(400, "Name the graph: ?default for the default graph or ?graph=IRI for a named graph.")
+
+
+def _read(target: str | None) -> Response:
+    triples = writer().read_graph(target)
+    if triples is None:
+        return error_response(404, f"There is no graph {target} in this store.")
+    accept = request.accept_mimetypes
+    best = accept.best_match(list(GRAPH_TYPES)) if accept else "text/turtle"
+    requested = request.args.get("format")
+    name = requested or (GRAPH_TYPES.get(best) if best else None)
+    if name is None:
+        return error_response(406, f"None of the requested media types is offered. Offered: {', '.join(GRAPH_TYPES)}")
+    try:
+        body, media_type = sparql.serialize_triples(triples, name)
+    except ValueError as error:
+        return error_response(400, str(error))
+    response = Response(body, mimetype=media_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _body_triples(base_iri: str) -> list[ox.Triple]:
+    if request.mimetype == "multipart/form-data":
+        triples: list[ox.Triple] = []
+        for part in request.files.values():
+            triples += _parse(part.read(), _part_type(part), base_iri, part.filename or "part")
+        return triples
+    return _parse(request.get_data(), request.mimetype, base_iri, "request body")
+
+
+def _part_type(part: FileStorage) -> str:
+    if part.mimetype and part.mimetype in INPUT_TYPES:
+        return part.mimetype
+    suffix = "." + (part.filename or "").rsplit(".", 1)[-1].lower()
+    return EXTENSIONS.get(suffix, part.mimetype or "")
+
+
+def _parse(data: bytes, media_type: str, base_iri: str, what: str) -> list[ox.Triple]:
+    rdf_format = INPUT_TYPES.get(media_type)
+    if rdf_format is None:
+        offered = ", ".join(INPUT_TYPES)
+        raise ProtocolError(415, f"Cannot read {what} of type {media_type or '(none)'!r}. Send one of: {offered}.")
+    try:
+        quads = ox.parse(input=data, format=rdf_format, base_iri=base_iri, without_named_graphs=True)
+        return [q.triple for q in quads]
+    except SyntaxError as error:
+        raise ProtocolError(
+            400, f"Cannot parse {what}: {error.msg} (line {error.lineno}, column {error.offset})."
+        ) from None
+    except ValueError as error:
+        raise ProtocolError(400, f"Cannot parse {what}: {error}") from None
+
+
+def _stored(created: bool, target: str | None) -> Response:
+    return Response(status=201 if created else 204)
+
+
+def _deleted(target: str | None) -> Response:
+    if not writer().delete_graph(target):
+        return error_response(404, f"There is no graph {target} in this store.")
+    return Response(status=204)
+
+
+def _created_new_graph(triples: list[ox.Triple]) -> Response:
+    """POST to the store itself: a new graph with a fresh IRI, announced in Location."""
+    iri = f"{GRAPH}uploads/{uuid.uuid4()}"
+    writer().add_to_graph(iri, triples)
+    response = Response(status=201)
+    response.headers["Location"] = f"{request.base_url}?graph={iri}"
+    return response

@@ -1,0 +1,78 @@
+"""Maintainers' writes to the embedded store: SPARQL Update and Graph Store operations, each one atomic.
+
+Every operation goes through `store.write`: applied to a checkpoint copy of the served generation, then swapped in
+whole. Graph names are IRIs; None means the store's default graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from copgraph.config import Config
+from copgraph.store import current_generation, write
+
+
+def _graph(name: str | None) -> ox.NamedNode | ox.DefaultGraph:
+    return ox.DefaultGraph() if name is None else ox.NamedNode(name)
+
+
+class LocalWriter:
+    """Writes to the embedded Oxigraph store at config.store_dir."""
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    def update(self, text: str, base_iri: str | None = None) -> None:
+        """Run a SPARQL Update; SyntaxError if it does not parse (nothing is written then)."""
+        write(self.config, lambda store: store.update(text, base_iri=base_iri), f"update:{text}")
+
+    def read_graph(self, name: str | None) -> list[ox.Triple] | None:
+        """The graph's triples, or None if there is no such named graph (the default graph always exists)."""
+        store = ox.Store.read_only(str(current_generation(self.config.store_dir) / "oxigraph"))
+        if name is not None and not store.contains_named_graph(ox.NamedNode(name)):
+            return None
+        return [q.triple for q in store.quads_for_pattern(None, None, None, _graph(name))]
+
+    def replace_graph(self, name: str | None, triples: Sequence[ox.Triple]) -> bool:
+        """Make the graph hold exactly these triples; True if the graph did not exist before."""
+        created = self.read_graph(name) is None
+
+        def change(store: ox.Store) -> None:
+            if name is None:
+                store.clear_graph(ox.DefaultGraph())
+            elif store.contains_named_graph(ox.NamedNode(name)):
+                store.remove_graph(ox.NamedNode(name))
+            if name is not None:
+                store.add_graph(ox.NamedNode(name))
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, _graph(name)) for t in triples)
+
+        write(self.config, change, f"put:{name}")
+        return created
+
+    def add_to_graph(self, name: str | None, triples: Sequence[ox.Triple]) -> bool:
+        """Merge triples into the graph; True if the graph did not exist before."""
+        created = self.read_graph(name) is None
+
+        def change(store: ox.Store) -> None:
+            if name is not None:
+                store.add_graph(ox.NamedNode(name))
+            store.extend(ox.Quad(t.subject, t.predicate, t.object, _graph(name)) for t in triples)
+
+        write(self.config, change, f"post:{name}")
+        return created
+
+    def delete_graph(self, name: str | None) -> bool:
+        """Remove the graph (empty the default graph); False if there was no such graph."""
+        if self.read_graph(name) is None:
+            return False
+
+        def change(store: ox.Store) -> None:
+            if name is None:
+                store.clear_graph(ox.DefaultGraph())
+            else:
+                store.remove_graph(ox.NamedNode(name))
+
+        write(self.config, change, f"delete:{name}")
+        return True
