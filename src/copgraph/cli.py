@@ -83,7 +83,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_build(args: argparse.Namespace, config: Config) -> int:
     try:
-        metadata = build(config, validate=not args.no_validate, discard_writes=args.discard_writes)
+        if config.remote_query_url:
+            from copgraph.remote import load
+
+            metadata, where = load(config, validate=not args.no_validate), config.remote_update_url
+        else:
+            metadata = build(config, validate=not args.no_validate, discard_writes=args.discard_writes)
+            where = str(config.store_dir)
     except BuildError as error:
         print(f"copgraph build: refused: {error}", file=sys.stderr)
         if error.report is not None:
@@ -91,7 +97,7 @@ def cmd_build(args: argparse.Namespace, config: Config) -> int:
             return VIOLATIONS
         return BAD_INPUT
     graphs = len(metadata.graphs)
-    print(f"built {config.store_dir}: {metadata.triples} triples in {graphs} graphs, version {metadata.version}")
+    print(f"built {where}: {metadata.triples} triples in {graphs} graphs, version {metadata.version}")
     return OK
 
 
@@ -146,7 +152,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from dataclasses import replace
 
     config = replace(config, **{k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k)})
-    if current_generation(config.store_dir) is None:
+    if not config.remote_query_url and current_generation(config.store_dir) is None:
         print(f"no store at {config.store_dir}: building it first", file=sys.stderr)
         if cmd_build(argparse.Namespace(no_validate=False, discard_writes=False), config) != OK:
             return VIOLATIONS

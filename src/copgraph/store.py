@@ -168,7 +168,8 @@ def _refuse_if_unexported(config: Config) -> None:
         )
 
 
-def _build_into(directory: Path, root: Path, validate: bool) -> Metadata:
+def validated_sources(root: Path, validate: bool = True) -> list[Path]:
+    """The files a build loads, once SHACL has passed them all (unless told not to validate). Raises BuildError."""
     try:
         files = source_files(root)
         if not files:
@@ -179,6 +180,11 @@ def _build_into(directory: Path, root: Path, validate: bool) -> Metadata:
                 raise BuildError(f"data does not conform to the shapes ({len(report.results)} problem(s))", report)
     except RdfInputError as error:
         raise BuildError(str(error)) from None
+    return files
+
+
+def _build_into(directory: Path, root: Path, validate: bool) -> Metadata:
+    files = validated_sources(root, validate)
     version = dataset_version(root, files)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     store = ox.Store(str(directory / "oxigraph"))

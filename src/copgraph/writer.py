@@ -36,8 +36,8 @@ class LocalWriter:
         return [q.triple for q in store.quads_for_pattern(None, None, None, _graph(name))]
 
     def replace_graph(self, name: str | None, triples: Sequence[ox.Triple]) -> bool:
-        """Make the graph hold exactly these triples; True if the graph did not exist before."""
-        created = self.read_graph(name) is None
+        """Make the graph hold exactly these triples; True if it did not exist (the default graph: was empty)."""
+        created = not self.read_graph(name)
 
         def change(store: ox.Store) -> None:
             if name is None:
@@ -52,8 +52,8 @@ class LocalWriter:
         return created
 
     def add_to_graph(self, name: str | None, triples: Sequence[ox.Triple]) -> bool:
-        """Merge triples into the graph; True if the graph did not exist before."""
-        created = self.read_graph(name) is None
+        """Merge triples into the graph; True if it did not exist (or, for the default graph, was empty)."""
+        created = not self.read_graph(name)
 
         def change(store: ox.Store) -> None:
             if name is not None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 from flask_compress import Compress
 from flask_cors import CORS
 
 from copgraph.config import Config
-from copgraph.executor import Executor
+from copgraph.executor import Executor, QueryError
 from copgraph.store import StoreReader
 from copgraph.web import errors, metrics
+from copgraph.web.errors import error_response
 from copgraph.web.store_access import ResultCache
 from copgraph.writer import LocalWriter
 
@@ -21,17 +22,29 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.config["COMPRESS_MIMETYPES"] = COMPRESSED_TYPES
     app.config["COMPRESS_MIN_SIZE"] = 1024
-    app.extensions["copgraph.reader"] = StoreReader(config.store_dir)
-    app.extensions["copgraph.executor"] = Executor(
-        config.store_dir, config.query_timeout, config.query_memory_mb * 2**20, config.max_rows
-    )
+    if config.remote_query_url:
+        from copgraph.remote import connect
+
+        reader, executor, writer = connect(config)
+    else:
+        reader = StoreReader(config.store_dir)
+        executor = Executor(config.store_dir, config.query_timeout, config.query_memory_mb * 2**20, config.max_rows)
+        writer = LocalWriter(config)
+    app.extensions["copgraph.reader"] = reader
+    app.extensions["copgraph.executor"] = executor
     app.extensions["copgraph.cache"] = ResultCache(config.result_cache_entries)
-    app.extensions["copgraph.writer"] = LocalWriter(config)
+    app.extensions["copgraph.writer"] = writer
 
     # Reads are open to any origin; writes need a bearer token (not a cookie), so CORS cannot lend them authority.
     CORS(app, expose_headers=["ETag", "Copgraph-Truncated", "X-SPARQL-MaxRows", "Link", "Location"], max_age=86400)
     Compress(app)
     errors.register(app)
+
+    @app.errorhandler(QueryError)
+    def store_failed(error: QueryError) -> Response:
+        """A store that stops answering part way through any page (the remote one can) is its 503, not a 500."""
+        return error_response(error.status, str(error), {"Retry-After": "5"} if error.status == 503 else {})
+
     metrics.register(app)
 
     from copgraph.web import canned_api, editor, graph_store, health, pages, sparql_endpoint

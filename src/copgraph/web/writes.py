@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Response, request
 
 from copgraph.executor import QueryError
-from copgraph.sparql_text import add_using, check_services
+from copgraph.sparql_text import add_using, check_services, clear_silently
 from copgraph.store import StoreMissing, WriteRefused
 from copgraph.web.errors import error_response
 from copgraph.web.store_access import config, result_cache, writer
@@ -25,6 +25,8 @@ def perform(operation: Callable[[], Response]) -> Response:
         return error_response(error.status, str(error))
     except StoreMissing as error:
         return error_response(503, str(error))
+    except RuntimeError as error:  # Oxigraph's evaluation errors, e.g. DROP GRAPH of a graph that does not exist
+        return error_response(400, f"The update could not be applied: {error}. Nothing was written.")
     result_cache().clear()
     return response
 
@@ -32,7 +34,7 @@ def perform(operation: Callable[[], Response]) -> Response:
 def run_update(text: str, using: tuple[str, ...], using_named: tuple[str, ...]) -> Response:
     def operation() -> Response:
         check_services(text, config().allowed_services)
-        writer().update(add_using(text, using, using_named), base_iri=request.base_url)
+        writer().update(clear_silently(add_using(text, using, using_named)), base_iri=request.base_url)
         return Response(status=204)
 
     return perform(operation)
