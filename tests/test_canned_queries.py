@@ -141,11 +141,12 @@ def test_a_param_line_is_parsed_into_name_type_requirement_and_description(tmp_p
         ("# title: T\n# description: D\n# param: platform uri optional  Wrong type\n", "type"),
         ("# title: T\n# description: D\n# param: platform iri maybe  Wrong requirement\n", "malformed param"),
         ("# title: T\n# description: D\n# param: theme iri optional  Not in the query\n", "theme"),
+        ("# title: T\n# description: D\n# param: format string optional  Chooses results\n", "reserved"),
     ],
 )
 def test_a_bad_header_is_refused_naming_the_file(tmp_path: Path, header: str, complaint: str):
     path = tmp_path / "bad-query.rq"
-    path.write_text(header + "SELECT ?platform WHERE { ?s ?p ?platform }\n", encoding="utf-8")
+    path.write_text(header + "SELECT ?platform ?format WHERE { ?s ?p ?platform }\n", encoding="utf-8")
     with pytest.raises(ValueError, match="bad-query.rq") as raised:
         load_canned_queries(tmp_path)
     assert complaint in str(raised.value)

@@ -45,6 +45,10 @@ class CannedQuery:
     params: tuple[QueryParam, ...]
 
 
+# Request parameters the HTTP API reads itself, so no query parameter may be called so.
+RESERVED_NAMES = frozenset({"format", "output"})
+
+
 def load_canned_queries(queries_dir: Path) -> list[CannedQuery]:
     """Every ``*.rq`` file in queries_dir, sorted by name. Raises ValueError naming the file whose header is bad."""
     return [read_canned_query(path) for path in sorted(Path(queries_dir).glob("*.rq"), key=lambda p: p.stem)]
@@ -105,6 +109,8 @@ def _parse_param(path: Path, value: str, body: str) -> QueryParam:
         )
     if match["type"] not in PARAM_TYPES:
         raise ValueError(f"{path}: param {match['name']!r} has type {match['type']!r}, not one of {PARAM_TYPES}")
+    if match["name"] in RESERVED_NAMES:
+        raise ValueError(f"{path}: param {match['name']!r} is reserved (it chooses the result format); rename it")
     # A parameter binds the variable of its name, so the query must use that variable.
     if not re.search(rf"[?$]{re.escape(match['name'])}\b", body):
         raise ValueError(f"{path}: param {match['name']!r} does not appear in the query as ?{match['name']}")

@@ -27,6 +27,8 @@ class Config:
     result_cache_entries: int = 512  # per-worker cache of serialised results, emptied when the data changes
     maintainer_token: str = ""  # bearer token for writes; empty: writes are off
     service_allowlist: str = ""  # space- or comma-separated endpoint IRIs SERVICE may reach; empty: none
+    remote_query_url: str = ""  # SPARQL 1.1 query URL of an external store; empty: the embedded Oxigraph store
+    remote_update_url: str = ""  # its SPARQL 1.1 update URL; empty: no writes (and no build) in remote mode
 
     @property
     def store_dir(self) -> Path:

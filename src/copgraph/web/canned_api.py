@@ -18,7 +18,7 @@ from flask import Blueprint, Response, jsonify, make_response, render_template, 
 from werkzeug.datastructures import MultiDict
 
 from copgraph import sparql
-from copgraph.canned import CannedQuery, QueryParam, load_canned_queries
+from copgraph.canned import RESERVED_NAMES, CannedQuery, QueryParam, load_canned_queries
 from copgraph.executor import QueryRequest
 from copgraph.web.errors import error_response
 from copgraph.web.sparql_endpoint import FORM, QUERY_BODY, UPDATE_BODY, ProtocolError, answer, negotiate
@@ -27,7 +27,6 @@ from copgraph.web.store_access import config, dataset
 blueprint = Blueprint("canned_api", __name__)
 
 # Read by negotiate(), so never a query parameter.
-RESERVED = ("format", "output")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 IRI_FORBIDDEN = frozenset('<>"{}|^`\\')
 EXPECTED = {
@@ -171,7 +170,7 @@ def bind_parameters(query: CannedQuery, values: MultiDict) -> tuple[tuple[str, s
     An empty value counts as not given, so an HTML form with a blank field runs the query unrestricted.
     """
     declared = {param.name for param in query.params}
-    unknown = sorted(set(values) - declared - set(RESERVED))
+    unknown = sorted(set(values) - declared - RESERVED_NAMES)
     if unknown:
         raise ProtocolError(
             400, f"Unknown parameter {', '.join(map(_shown, unknown))} for {query.name}: {_takes(query)}."
@@ -190,7 +189,7 @@ def bind_parameters(query: CannedQuery, values: MultiDict) -> tuple[tuple[str, s
 
 def _takes(query: CannedQuery) -> str:
     names = [f"{param.name} ({param.type})" for param in query.params]
-    reserved = " or ".join(RESERVED)
+    reserved = " or ".join(sorted(RESERVED_NAMES))
     return f"it takes {', '.join(names)}, and {reserved}" if names else f"it takes no parameters other than {reserved}"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, render_template
 
 from copgraph.canned import load_canned_queries
@@ -20,7 +18,7 @@ def home() -> str:
         {
             "title": q.title,
             "description": q.description,
-            "href": "/sparql?" + urlencode({"query": q.text, "format": "json"}),
+            "href": f"/queries/{q.name}",
         }
         for q in load_canned_queries(config().root / "queries")
     ]
