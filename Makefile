@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 assets: node_modules/.installed
 
-# Front-end libraries (the YASGUI query editor) come from the npm registry, pinned by package-lock.json.
+# Front-end libraries (the YASGUI query editor, Cytoscape.js for /map) come from the npm registry, pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

@@ -101,7 +101,7 @@ def outcome_of(result: sparql.QueryResult, request: QueryRequest, max_rows: int,
             return QueryOutcome("boolean", version, acceptable=False)
         body, media_type = sparql.serialize_boolean(result, request.select_format)
         return QueryOutcome("boolean", version, body, media_type, rows=1)
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, ox.QueryTriples | list):  # a list: triples read from a remote store
         if request.graph_format is None:
             return QueryOutcome("graph", version, acceptable=False)
         triples = list(islice(result, max_rows + 1))

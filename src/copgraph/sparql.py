@@ -58,7 +58,7 @@ FALLBACK = {
 }
 TABLE = "table"  # the CLI's plain-text table of solutions
 ALL_FORMAT_NAMES = sorted(RESULT_FORMATS | GRAPH_FORMATS)
-QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list  # list: triples from a remote store
 
 
 def pick(table: dict[str, Format], name: str) -> Format:

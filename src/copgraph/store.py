@@ -127,7 +127,7 @@ def build(config: Config, *, validate: bool = True, discard_writes: bool = False
     building = generations / f".building-{os.getpid()}-{time.time_ns()}"
     building.mkdir()
     try:
-        metadata = _build_into(building, root, validate)
+        metadata = _build_into(building, root, validate, config.base)
         with _write_lock(store_dir):
             if not discard_writes:
                 _refuse_if_unexported(config)
@@ -183,7 +183,7 @@ def validated_sources(root: Path, validate: bool = True) -> list[Path]:
     return files
 
 
-def _build_into(directory: Path, root: Path, validate: bool) -> Metadata:
+def _build_into(directory: Path, root: Path, validate: bool, base: str) -> Metadata:
     files = validated_sources(root, validate)
     version = dataset_version(root, files)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -198,6 +198,7 @@ def _build_into(directory: Path, root: Path, validate: bool) -> Metadata:
             raise BuildError(str(RdfInputError(path, error.msg, error.lineno, error.offset))) from None
     triples = len(store)
     store.bulk_extend(_dataset_quads(version, built_at, triples, graphs))
+    _publish(store, directory, base)
     store.flush()
     del store  # releases RocksDB's lock before the directory is renamed
     metadata = Metadata(version=version, built_at=built_at, triples=triples, graphs=graphs)
@@ -224,6 +225,13 @@ def _dataset_quads(version: str, built_at: str, triples: int, graphs: dict[str, 
         if name:
             quads.append(ox.Quad(dataset, ox.NamedNode(VOID + "subset"), ox.NamedNode(name), g))
     return quads
+
+
+def _publish(store: ox.Store, generation: Path, base: str, previous: Path | None = None) -> None:
+    """Dumps, statistics and ontology documentation of a new generation (copgraph.dataset_description)."""
+    from copgraph.dataset_description import publish  # it reads this module's graph names
+
+    publish(store, generation, base, previous)
 
 
 def _point_current(store_dir: Path, generation: Path) -> None:
@@ -340,6 +348,7 @@ def write(config: Config, change: Callable[[ox.Store], object], label: str) -> M
             store = ox.Store(str(building / "oxigraph"))
             change(store)
             metadata = _describe_write(store, previous, label)
+            _publish(store, building, config.base, current)
             store.flush()
             del store
             metadata.write(building)

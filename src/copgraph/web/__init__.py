@@ -47,14 +47,29 @@ def create_app(config: Config | None = None) -> Flask:
 
     metrics.register(app)
 
-    from copgraph.web import canned_api, editor, graph_store, health, pages, sparql_endpoint
+    from copgraph.web import (
+        browse,
+        canned_api,
+        dataset,
+        editor,
+        graph_store,
+        health,
+        network,
+        pages,
+        records,
+        sparql_endpoint,
+    )
 
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(browse.blueprint)
     app.register_blueprint(sparql_endpoint.blueprint)
     app.register_blueprint(graph_store.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(editor.blueprint)
     app.register_blueprint(canned_api.blueprint)
+    app.register_blueprint(network.blueprint)
+    app.register_blueprint(records.blueprint)
+    app.register_blueprint(dataset.blueprint)
     return app
 
 

@@ -114,13 +114,19 @@ def respond(outcome: QueryOutcome, built_at: str) -> Response:
     if "charset" not in response.content_type and outcome.media_type.startswith(("text/", "application/sparql")):
         response.content_type = f"{outcome.media_type}; charset=utf-8"
     response.headers["Vary"] = "Accept"
-    response.headers["Cache-Control"] = config().cache_control
-    response.set_etag(f"{outcome.version}-{outcome.media_type}")
-    response.last_modified = datetime.fromisoformat(built_at.replace("Z", "+00:00"))
     if outcome.truncated:
         response.headers["Copgraph-Truncated"] = f"max-rows={config().max_rows}"
         response.headers["X-SPARQL-MaxRows"] = str(config().max_rows)
         response.headers["Warning"] = f'199 copgraph "result truncated to {config().max_rows} rows"'
+    return conditional(response, outcome.version, outcome.media_type, built_at)
+
+
+def conditional(response: Response, version: str, media_type: str, built_at: str) -> Response:
+    """A read of one dataset version made cacheable: Cache-Control, an ETag from the version and media type,
+    Last-Modified from the build; 304 when If-None-Match or If-Modified-Since shows the client's copy is current."""
+    response.headers["Cache-Control"] = config().cache_control
+    response.set_etag(f"{version}-{media_type}")
+    response.last_modified = datetime.fromisoformat(built_at.replace("Z", "+00:00"))
     return response.make_conditional(request)
 
 
