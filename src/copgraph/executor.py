@@ -90,7 +90,7 @@ def execute(dataset: Dataset, request: QueryRequest, max_rows: int) -> QueryOutc
     if request.named_graph_uris:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in request.named_graph_uris]
     if request.substitutions:
-        options["substitutions"] = {ox.Variable(name): _term(text) for name, text in request.substitutions}
+        options["substitutions"] = {ox.Variable(name): parse_term(text) for name, text in request.substitutions}
     return outcome_of(dataset.query(request.query, **options), request, max_rows, dataset.version)
 
 
@@ -124,7 +124,7 @@ def describe_syntax_error(error: SyntaxError) -> str:
     return f"line {match[1]}, column {match[2]}: {match[3]}" if match else message
 
 
-def _term(text: str) -> ox.NamedNode | ox.Literal:
+def parse_term(text: str) -> ox.NamedNode | ox.Literal:
     """Parse one term written in N-Triples syntax (how the web layer passes validated parameters)."""
     triple = next(iter(ox.parse(input=f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES)))
     return triple.object

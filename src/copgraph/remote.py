@@ -40,12 +40,12 @@ from copgraph.executor import (
     QuerySyntaxError,
     QueryTimeout,
     StoreUnavailable,
-    _term,
     describe_syntax_error,
     outcome_of,
+    parse_term,
 )
 from copgraph.rdf import RdfInputError, read_rdf_file
-from copgraph.sparql_text import _PREFIX, _mask
+from copgraph.sparql_text import PREFIX_DECLARATION, mask
 from copgraph.store import (
     DATASET_GRAPH,
     DCT,
@@ -56,7 +56,7 @@ from copgraph.store import (
     BuildError,
     Metadata,
     WriteRefused,
-    _dataset_quads,
+    dataset_quads,
     dataset_version,
     graph_name,
     validated_sources,
@@ -320,7 +320,7 @@ class RemoteExecutor:
 
     def run(self, request: QueryRequest) -> QueryOutcome:
         version = self.dataset.version
-        bindings = [(name, _term(text)) for name, text in request.substitutions]
+        bindings = [(name, parse_term(text)) for name, text in request.substitutions]
         parameters = [("default-graph-uri", iri) for iri in request.default_graph_uris]
         parameters += [("named-graph-uri", iri) for iri in request.named_graph_uris]
         try:
@@ -347,7 +347,7 @@ class RemoteWriter:
         """Run a maintainer's update, relative IRIs resolved against base_iri; WriteRefused if it could change a
         protected graph, SyntaxError if malformed."""
         refuse_unsafe_update(text)
-        if base_iri and any(not _ABSOLUTE.match(iri) for iri in _IRI.findall(_mask(text))):
+        if base_iri and any(not _ABSOLUTE.match(iri) for iri in _IRI.findall(mask(text))):
             text = f"BASE <{base_iri}>\n{text}"  # only then: it moves the remote's line numbers in error messages
         self._write(text)
 
@@ -411,7 +411,7 @@ def _then(first: str, second: str) -> str:
     """Two update texts as one request. The second follows on the first's last line, so that the remote's line and
     column numbers in an error (even one at the very end, such as a missing brace) point into the first; a newline
     comes first only if that line ends in a comment, and no ';' if the first already ends with one."""
-    masked = _mask(first).rstrip()
+    masked = mask(first).rstrip()
     if not masked:
         return second
     ends_in_comment = len(masked) < len(first.rstrip())  # masking blanks comments and keeps every other character
@@ -446,7 +446,7 @@ def refuse_unsafe_update(text: str) -> None:
     """WriteRefused for an update that names a protected graph, clears or drops everything (CLEAR/DROP ALL or
     NAMED), or has a DELETE/INSERT template with a variable graph: on a remote store copgraph cannot compare the
     protected graphs before and after a write, so it refuses, from the text, whatever could reach them."""
-    masked = _mask(text)
+    masked = mask(text)
     if _CLEARS_EVERYTHING.search(masked):
         raise WriteRefused(
             "CLEAR/DROP ALL and CLEAR/DROP NAMED would remove the ontology, the shapes and the dataset description, "
@@ -475,7 +475,7 @@ def _block(text: str, start: int) -> str:
 
 def _graphs_named(masked: str) -> set[str]:
     """Every IRI the (masked) update names, written in full or as a prefixed name."""
-    prefixes = {(name or ""): iri[1:-1] for name, iri in _PREFIX.findall(masked)}
+    prefixes = {(name or ""): iri[1:-1] for name, iri in PREFIX_DECLARATION.findall(masked)}
     named = set(_IRI.findall(masked))
     for prefix, local in _PREFIXED.findall(_IRI.sub(" ", masked)):
         if prefix in prefixes:
@@ -517,7 +517,7 @@ def load(config: Config, *, validate: bool = True) -> Metadata:
     version = dataset_version(root, files)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     triples = sum(len(graph) for graph in contents.values())
-    description = [q.triple for q in _dataset_quads(version, built_at, triples, graphs)]
+    description = [q.triple for q in dataset_quads(version, built_at, triples, graphs)]
     dataset = RemoteDataset(RemoteStore(config.remote_query_url, config.remote_update_url, config.query_timeout))
     try:
         previous = dataset.metadata.graphs

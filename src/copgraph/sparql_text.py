@@ -21,7 +21,7 @@ _TOKENS = re.compile(
     r"|#[^\n]*",
     re.DOTALL,
 )
-_PREFIX = re.compile(r"(?i)PREFIX\s+([A-Za-z][\w.-]*)?:\s*(<[^>]*>)")
+PREFIX_DECLARATION = re.compile(r"(?i)PREFIX\s+([A-Za-z][\w.-]*)?:\s*(<[^>]*>)")
 _SERVICE = re.compile(r"(?i)(?<![\w:])SERVICE\s+(?:SILENT\s+)?(<[^>]*>|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]*|[?$]\w+)")
 
 
@@ -33,7 +33,7 @@ class DatasetConflict(QueryError):
     status = 400
 
 
-def _mask(query: str) -> str:
+def mask(query: str) -> str:
     """The query with string contents and comments blanked (same length, so positions still match); IRIs kept."""
 
     def keep_iris(match: re.Match) -> str:
@@ -57,7 +57,7 @@ def add_using(update: str, using: tuple[str, ...], using_named: tuple[str, ...])
     """
     if not using and not using_named:
         return update
-    masked = _mask(update)
+    masked = mask(update)
     clauses = "".join(f" USING <{iri}>" for iri in using) + "".join(f" USING NAMED <{iri}>" for iri in using_named)
     depth, previous, insert_at = 0, "", []
     for match in _WORD.finditer(masked):
@@ -83,8 +83,8 @@ def add_using(update: str, using: tuple[str, ...], using_named: tuple[str, ...])
 
 def services_in(query: str) -> list[str]:
     """Every SERVICE target in the query: IRIs (prefixed names expanded) or `?var` for a variable endpoint."""
-    text = _mask(query)
-    prefixes = {(name or ""): iri[1:-1] for name, iri in _PREFIX.findall(text)}
+    text = mask(query)
+    prefixes = {(name or ""): iri[1:-1] for name, iri in PREFIX_DECLARATION.findall(text)}
     targets = []
     for target in _SERVICE.findall(text):
         if target.startswith("<"):
@@ -114,7 +114,7 @@ _CLEAR = re.compile(r"(?i)(?<![\w:?$])CLEAR(\s+)(?!SILENT\b)")
 def clear_silently(update: str) -> str:
     """CLEAR of a graph that does not exist succeeds, as in stores that do not record empty graphs (and as the
     Protocol's tests expect); Oxigraph alone would fail the whole request. DROP keeps its strict meaning."""
-    masked = _mask(update)
+    masked = mask(update)
     for match in reversed(list(_CLEAR.finditer(masked))):
         update = update[: match.end(1)] + "SILENT " + update[match.end(1) :]
     return update

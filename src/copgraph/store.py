@@ -197,7 +197,7 @@ def _build_into(directory: Path, root: Path, validate: bool, base: str) -> Metad
         except SyntaxError as error:
             raise BuildError(str(RdfInputError(path, error.msg, error.lineno, error.offset))) from None
     triples = len(store)
-    store.bulk_extend(_dataset_quads(version, built_at, triples, graphs))
+    store.bulk_extend(dataset_quads(version, built_at, triples, graphs))
     _publish(store, directory, base)
     store.flush()
     del store  # releases RocksDB's lock before the directory is renamed
@@ -206,7 +206,7 @@ def _build_into(directory: Path, root: Path, validate: bool, base: str) -> Metad
     return metadata
 
 
-def _dataset_quads(version: str, built_at: str, triples: int, graphs: dict[str, str]) -> list[ox.Quad]:
+def dataset_quads(version: str, built_at: str, triples: int, graphs: dict[str, str]) -> list[ox.Quad]:
     """A small description of this build, in its own graph, so version and build time are queryable."""
     g = ox.NamedNode(DATASET_GRAPH)
     dataset = ox.NamedNode(str(GRAPH).removesuffix("graph/") + "dataset")
@@ -369,7 +369,7 @@ def _describe_write(store: ox.Store, previous: Metadata, label: str) -> Metadata
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     store.remove_graph(ox.NamedNode(DATASET_GRAPH))
     triples = len(store)
-    store.extend(_dataset_quads(version, built_at, triples, previous.graphs))
+    store.extend(dataset_quads(version, built_at, triples, previous.graphs))
     return replace(previous, version=version, built_at=built_at, triples=triples, written=True)
 
 
