@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import Graph
 from rdflib.namespace import RDF, SH
@@ -98,13 +99,17 @@ class Validator:
     def validate_files(self, paths: Iterable[Path]) -> Report:
         """Validate files (or folders of files) in the context of the published data."""
         files = [p.resolve() for p in rdf_files(paths)]
-        inputs = [read_rdf_file(path).quads for path in files]
+        return self.validate_quads([q for path in files for q in read_rdf_file(path).quads], replacing=files)
+
+    def validate_quads(self, quads: Iterable[ox.Quad], replacing: Iterable[Path] = ()) -> Report:
+        """Validate parsed RDF (a contribution, a request body) in the context of the published data, leaving out
+        the published files it replaces (a changed record is checked instead of, not beside, its old version)."""
+        left_out = {path.resolve() for path in replacing}
         graph = Graph()
-        for path, quads in self.context.items():
-            if path not in files:
-                add_to_graph(graph, quads)
-        for quads in inputs:
-            add_to_graph(graph, quads)
+        for path, published in self.context.items():
+            if path not in left_out:
+                add_to_graph(graph, published)
+        add_to_graph(graph, quads)
         return validate_graph(graph, self.shapes)
 
 

@@ -12,6 +12,7 @@ from flask import current_app
 from copgraph.config import Config
 from copgraph.executor import Executor, QueryOutcome
 from copgraph.store import Dataset
+from copgraph.validate import Validator
 from copgraph.writer import LocalWriter
 
 
@@ -63,3 +64,14 @@ class ResultCache:
 
 def writer() -> LocalWriter:
     return current_app.extensions["copgraph.writer"]
+
+
+def validator() -> Validator:
+    """The shapes and the published data (root's ontology/ and data/) parsed for validation, reloaded when the
+    dataset version changes (a build, an approval) — per worker process."""
+    cached = current_app.extensions.get("copgraph.validator")
+    version = dataset().version
+    if cached is None or cached[0] != version:
+        cached = (version, Validator(config().root))
+        current_app.extensions["copgraph.validator"] = cached
+    return cached[1]
