@@ -57,7 +57,7 @@ def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 30)
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still starting may not answer in time
             time.sleep(0.1)
     raise RuntimeError(f"server at {url} did not answer within {seconds} s")
 

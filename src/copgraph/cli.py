@@ -78,6 +78,33 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("stats", parents=[common], help="counts of what the store holds")
     p.set_defaults(run=cmd_stats)
+
+    p = commands.add_parser("import-audit", parents=[common], help="import a sector-audit spreadsheet as observations")
+    p.add_argument("file", type=Path, help="the spreadsheet, as CSV (see README: Importing an audit spreadsheet)")
+    p.add_argument("--year", required=True, help="the audit year, e.g. 2021")
+    p.add_argument("--mapping", help="other column names: 'name=Community Name,url=Website' or a .json file")
+    p.add_argument("--source", help="the source URL of every row without its own source column")
+    p.add_argument("--skip-bad", action="store_true", help="load the good rows and report the bad ones")
+    p.add_argument("--dry-run", action="store_true", help="report what would be imported; write nothing")
+    p.set_defaults(run=cmd_import_audit)
+
+    p = commands.add_parser("diff", parents=[common], help="what changed between two audits, and what they published")
+    p.add_argument("from_year", metavar="YEAR1")
+    p.add_argument("to_year", metavar="YEAR2")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=cmd_diff)
+
+    p = commands.add_parser("token", parents=[common], help="mint an expiring maintainer token for writes")
+    p.add_argument("--expires-in", type=float, default=3600, help="seconds the token is valid (default 3600)")
+    p.set_defaults(run=cmd_token)
+
+    p = commands.add_parser("backup", parents=[common], help="copy the served store into a new, empty directory")
+    p.add_argument("directory", type=Path, help="where to write the backup (must not exist, or be empty)")
+    p.set_defaults(run=cmd_backup)
+
+    p = commands.add_parser("restore", parents=[common], help="serve a backup made by `copgraph backup`")
+    p.add_argument("directory", type=Path, help="the backup's directory (left unchanged)")
+    p.set_defaults(run=cmd_restore)
     return parser
 
 
@@ -95,6 +122,9 @@ def cmd_build(args: argparse.Namespace, config: Config) -> int:
         if error.report is not None:
             print(error.report.to_text(), file=sys.stderr)
             return VIOLATIONS
+        return BAD_INPUT
+    except OSError as error:  # a full disk, an unwritable store directory: the served store is left as it was
+        print(f"copgraph build: could not write the store: {error}. The served store is unchanged.", file=sys.stderr)
         return BAD_INPUT
     graphs = len(metadata.graphs)
     print(f"built {where}: {metadata.triples} triples in {graphs} graphs, version {metadata.version}")
@@ -172,6 +202,77 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     print("\naudit year  published total  communities observed  themes observed")
     for row in per_audit_year(dataset):
         print(f"{row['year']:<12}{row['published_total'] or '-':>15}{row['observed']:>22}{row['themes_observed']:>17}")
+    return OK
+
+
+def cmd_import_audit(args: argparse.Namespace, config: Config) -> int:
+    from copgraph.ingest.audit import AuditFileError, apply_import, parse_mapping, plan_import
+
+    try:
+        plan = plan_import(config.root, args.file, args.year, parse_mapping(args.mapping), args.source)
+    except AuditFileError as error:
+        print(f"copgraph import-audit: {error}", file=sys.stderr)
+        return BAD_INPUT
+    for problem in plan.bad_rows:
+        print(f"bad {problem}", file=sys.stderr)
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not plan.conforms:
+        print("the observations do not conform to the shapes; nothing written:", file=sys.stderr)
+        print(plan.report.to_text(), file=sys.stderr)
+        return VIOLATIONS
+    if plan.bad_rows and not args.skip_bad:
+        print(f"{len(plan.bad_rows)} bad row(s): nothing written (fix them, or use --skip-bad)", file=sys.stderr)
+        return VIOLATIONS
+    where = plan.target.relative_to(config.root.resolve())
+    if args.dry_run or not plan.observations:
+        verb = "would write" if args.dry_run else "nothing to write:"
+        print(f"{verb} {len(plan.observations)} observation(s) to {where}")
+    else:
+        apply_import(config, plan)
+        print(f"wrote {len(plan.observations)} observation(s) to {where}")
+    if plan.bad_rows:
+        print(f"warning: {len(plan.bad_rows)} bad row(s) skipped", file=sys.stderr)
+    return OK
+
+
+def cmd_diff(args: argparse.Namespace, config: Config) -> int:
+    from copgraph.audit_changes import compare
+
+    comparison = compare(open_dataset(config), config.root, args.from_year, args.to_year)
+    print(comparison.to_json() if args.format == "json" else comparison.to_text())
+    return OK
+
+
+def cmd_token(args: argparse.Namespace, config: Config) -> int:
+    """Print a bearer token signed with COPGRAPH_MAINTAINER_TOKEN that the server accepts until it expires."""
+    from copgraph.web.auth import mint_token
+
+    print(mint_token(config.maintainer_token, args.expires_in))
+    return OK
+
+
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    from copgraph.backup import BackupError, backup
+
+    try:
+        metadata = backup(config.store_dir, args.directory)
+    except BackupError as error:
+        print(f"copgraph backup: refused: {error}", file=sys.stderr)
+        return BAD_INPUT
+    print(f"backed up {config.store_dir} to {args.directory}: version {metadata.version}, {metadata.triples} triples")
+    return OK
+
+
+def cmd_restore(args: argparse.Namespace, config: Config) -> int:
+    from copgraph.backup import BackupError, restore
+
+    try:
+        metadata = restore(config.store_dir, args.directory)
+    except BackupError as error:
+        print(f"copgraph restore: refused, nothing changed: {error}", file=sys.stderr)
+        return BAD_INPUT
+    print(f"restored {args.directory} into {config.store_dir}: now serving version {metadata.version}")
     return OK
 
 

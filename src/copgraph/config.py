@@ -29,10 +29,17 @@ class Config:
     service_allowlist: str = ""  # space- or comma-separated endpoint IRIs SERVICE may reach; empty: none
     remote_query_url: str = ""  # SPARQL 1.1 query URL of an external store; empty: the embedded Oxigraph store
     remote_update_url: str = ""  # its SPARQL 1.1 update URL; empty: no writes (and no build) in remote mode
+    pending: Path | None = None  # contributions awaiting review; default: beside the store (<root>/var/pending)
+    rate_limit_per_minute: int = 30  # requests a client may make to a rate-limited route, per worker; 0: no limit
+    trusted_proxy: str = ""  # proxy addresses whose X-Forwarded-For names the client; empty: trust no header
 
     @property
     def store_dir(self) -> Path:
         return self.store if self.store is not None else self.root / "var" / "store"
+
+    @property
+    def pending_dir(self) -> Path:
+        return self.pending if self.pending is not None else self.store_dir.parent / "pending"
 
     @property
     def allowed_services(self) -> frozenset[str]:

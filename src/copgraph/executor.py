@@ -12,11 +12,13 @@ read, so the worker can cache the bytes under that version.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import re
 import resource
 import signal
+import sys
 import threading
 from dataclasses import dataclass, field
 from itertools import islice
@@ -29,6 +31,7 @@ from copgraph import sparql
 from copgraph.store import Dataset, StoreMissing, StoreReader
 
 CHILD_START_SECONDS = 60
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class QueryError(Exception):
@@ -130,7 +133,23 @@ def parse_term(text: str) -> ox.NamedNode | ox.Literal:
     return triple.object
 
 
-def _child_main(conn: Connection, store_dir: str, memory_limit: int, max_rows: int) -> None:
+def _die_with_worker(started_by_main_thread: bool) -> None:
+    """Have the kernel kill this query process when its worker dies, even by SIGKILL (which runs no clean-up): an
+    orphan would otherwise run its query to the end, however long, holding a CPU. Linux only; elsewhere a no-op.
+
+    The kernel sends the signal when the *thread* that started the process ends, so this is only done for a process
+    started by the worker's main thread (gunicorn's sync workers), not by a request thread that ends with its request
+    (Flask's threaded debug server)."""
+    if not sys.platform.startswith("linux") or not started_by_main_thread:
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the worker died before prctl took effect
+        os._exit(0)
+
+
+def _child_main(conn: Connection, store_dir: str, memory_limit: int, max_rows: int, main_thread: bool) -> None:
+    _die_with_worker(main_thread)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a child ends
     if memory_limit > 0:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
@@ -150,6 +169,10 @@ def _child_main(conn: Connection, store_dir: str, memory_limit: int, max_rows: i
         except (OSError, ValueError, TypeError, RuntimeError) as error:
             reply = ("failed", str(error))
         conn.send(reply)
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 class Executor:
@@ -203,7 +226,7 @@ class Executor:
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=_child_main,
-                args=(child_end, str(self.store_dir), self.memory_limit, self.max_rows),
+                args=(child_end, str(self.store_dir), self.memory_limit, self.max_rows, _in_main_thread()),
                 name="copgraph-query",
                 daemon=True,
             )

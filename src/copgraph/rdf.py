@@ -23,6 +23,15 @@ FORMATS: dict[str, ox.RdfFormat] = {
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+def untrusted_input_problem(data: bytes, rdf_format: ox.RdfFormat) -> str | None:
+    """Why RDF from a client must not be parsed, or None. Oxigraph's RDF/XML parser expands entities declared in a
+    DOCTYPE: a few hundred bytes of nested entities (the "billion laughs") grow to gigabytes in the web worker.
+    It fetches no external entity, and JSON-LD remote contexts are not loaded, so nothing else is refused here."""
+    if rdf_format == ox.RdfFormat.RDF_XML and b"<!ENTITY" in data:
+        return "RDF/XML with entity declarations (<!ENTITY ...>) is not accepted: write the values out."
+    return None
+
+
 class RdfInputError(Exception):
     """An input that cannot be read as RDF: names the file and, where the parser knows it, line and column."""
 

@@ -108,6 +108,47 @@ def check_services(query: str, allowed: frozenset[str]) -> None:
             )
 
 
+# Oxigraph's parser recurses once per bracket: a few thousand nested brackets overflow the query process's stack.
+# No real query comes near this depth.
+MAX_NESTING = 256
+
+
+class QueryTooDeep(QueryError):
+    status = 400
+
+
+def check_nesting(query: str) -> None:
+    """Raise QueryTooDeep if brackets, parentheses or braces (outside strings, IRIs and comments) nest too deep."""
+    depth = deepest = 0
+    for character in mask(query):
+        if character in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in "})]":
+            depth = max(depth - 1, 0)
+    if deepest > MAX_NESTING:
+        raise QueryTooDeep(
+            f"The query nests brackets {deepest} deep; this endpoint accepts at most {MAX_NESTING}. Flatten it."
+        )
+
+
+_LOAD = re.compile(r"(?i)(?<![\w:?$])LOAD(?![\w:])")
+
+
+class LoadNotAllowed(QueryError):
+    status = 400
+
+
+def check_no_load(update: str) -> None:
+    """Raise LoadNotAllowed if the update has a LOAD operation: the engine would fetch any IRI it names (loopback
+    and private addresses included), and the server fetches nothing on a client's behalf."""
+    if _LOAD.search(_TOKENS.sub(lambda token: " " * len(token.group(0)), update)):  # strings, IRIs, comments out
+        raise LoadNotAllowed(
+            "LOAD is not accepted: this server fetches no document on a client's behalf. Send the data itself with "
+            "a Graph Store PUT or POST to /store, or INSERT DATA."
+        )
+
+
 _CLEAR = re.compile(r"(?i)(?<![\w:?$])CLEAR(\s+)(?!SILENT\b)")
 
 

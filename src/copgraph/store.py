@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -66,6 +67,10 @@ class ExportRefused(Exception):
 
 class StoreMissing(Exception):
     """There is no built store at the configured location."""
+
+
+class StoreUnreadable(StoreMissing):
+    """The current generation is there but cannot be opened (damaged, unreadable): as unavailable as a missing one."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +267,16 @@ def _process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process that nobody has reaped yet (os.kill still finds it): it writes nothing more. Linux only."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].startswith("Z")
 
 
 def remove_old_generations(store_dir: Path) -> None:
@@ -314,7 +328,12 @@ class StoreReader:
         except FileNotFoundError:
             raise StoreMissing(f"no store at {self.store_dir}: run `copgraph build` first") from None
         if target != self._target or self._dataset is None:
-            self._dataset = Dataset((self.store_dir / target).resolve())
+            try:
+                self._dataset = Dataset((self.store_dir / target).resolve())
+            except (OSError, RuntimeError, ValueError, TypeError) as error:  # RuntimeError: RocksDB's corruption
+                # The detail names paths on the server: it goes to the log, not to whoever made the request.
+                logging.getLogger(__name__).error("cannot open the store generation %s: %s", target, error)
+                raise StoreUnreadable("the store cannot be opened; the server's log says why") from None
             self._target = target
         return self._dataset
 
@@ -341,6 +360,7 @@ def write(config: Config, change: Callable[[ox.Store], object], label: str) -> M
         if current is None:
             raise StoreMissing(f"no store at {store_dir}: run `copgraph build` first")
         previous = Metadata.read(current)
+        remove_abandoned_builds(store_dir / "generations")  # e.g. a write whose server was killed part way
         building = store_dir / "generations" / f".building-{os.getpid()}-{time.time_ns()}"
         building.mkdir()
         try:
@@ -362,6 +382,39 @@ def write(config: Config, change: Callable[[ox.Store], object], label: str) -> M
     return metadata
 
 
+@contextmanager
+def served_generation(store_dir: Path) -> Iterator[Path]:
+    """The current generation, held under the write lock: no write or build replaces or removes it meanwhile."""
+    with _write_lock(store_dir):
+        current = current_generation(store_dir)
+        if current is None:
+            raise StoreMissing(f"no store at {store_dir}: run `copgraph build` first")
+        yield current
+
+
+def install_generation(store_dir: Path, fill: Callable[[Path], Metadata]) -> Metadata:
+    """Fill a new generation (`fill` writes oxigraph/ and meta.json into the directory it is given and returns the
+    metadata) and make it current, all or nothing: on any failure the served store is as it was."""
+    generations = store_dir / "generations"
+    generations.mkdir(parents=True, exist_ok=True)
+    with _write_lock(store_dir):
+        remove_abandoned_builds(generations)
+        building = generations / f".building-{os.getpid()}-{time.time_ns()}"
+        building.mkdir()
+        try:
+            metadata = fill(building)
+            final = _final_name(generations, metadata)
+            if final.exists():  # the same build installed again (a restore of the served generation)
+                final = final.with_name(f"{final.name}-{time.time_ns()}")
+            building.rename(final)
+            _point_current(store_dir, final)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+    remove_old_generations(store_dir)
+    return metadata
+
+
 def _describe_write(store: ox.Store, previous: Metadata, label: str) -> Metadata:
     """The new generation's metadata, and its /graph/dataset description brought up to date."""
     digest = hashlib.sha256(f"{previous.version}\0{label}\0{time.time_ns()}".encode())
@@ -374,8 +427,12 @@ def _describe_write(store: ox.Store, previous: Metadata, label: str) -> Metadata
 
 
 def _canonical(quads: list[ox.Quad]) -> ox.Dataset:
-    dataset = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)  # blank node labels differ between parses
+    """The triples as the store holds them, canonicalised: Oxigraph normalises some literals as it stores them
+    (e.g. xsd:nonNegativeInteger comes back as xsd:integer), and blank node labels differ between parses."""
+    stored = ox.Store()
+    stored.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+    dataset = ox.Dataset(stored)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return dataset
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from copgraph.config import Config
-from copgraph.store import current_generation, write
+from copgraph.store import open_dataset, write
 
 
 def _graph(name: str | None) -> ox.NamedNode | ox.DefaultGraph:
@@ -30,7 +30,7 @@ class LocalWriter:
 
     def read_graph(self, name: str | None) -> list[ox.Triple] | None:
         """The graph's triples, or None if there is no such named graph (the default graph always exists)."""
-        store = ox.Store.read_only(str(current_generation(self.config.store_dir) / "oxigraph"))
+        store = open_dataset(self.config).store  # StoreMissing (503) when the store is missing or cannot be opened
         if name is not None and not store.contains_named_graph(ox.NamedNode(name)):
             return None
         return [q.triple for q in store.quads_for_pattern(None, None, None, _graph(name))]

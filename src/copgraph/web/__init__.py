@@ -8,8 +8,8 @@ from flask_cors import CORS
 
 from copgraph.config import Config
 from copgraph.executor import Executor, QueryError
-from copgraph.store import StoreReader
-from copgraph.web import errors, metrics
+from copgraph.store import StoreMissing, StoreReader
+from copgraph.web import errors, metrics, security
 from copgraph.web.errors import error_response
 from copgraph.web.store_access import ResultCache
 from copgraph.writer import LocalWriter
@@ -39,17 +39,25 @@ def create_app(config: Config | None = None) -> Flask:
     CORS(app, expose_headers=["ETag", "Copgraph-Truncated", "X-SPARQL-MaxRows", "Link", "Location"], max_age=86400)
     Compress(app)
     errors.register(app)
+    security.register(app)
 
     @app.errorhandler(QueryError)
     def store_failed(error: QueryError) -> Response:
         """A store that stops answering part way through any page (the remote one can) is its 503, not a 500."""
         return error_response(error.status, str(error), {"Retry-After": "5"} if error.status == 503 else {})
 
+    @app.errorhandler(StoreMissing)
+    def store_missing(error: StoreMissing) -> Response:
+        """No store, or one that cannot be opened (missing, damaged): unavailable, not an internal error."""
+        return error_response(503, f"Service unavailable: {error}", {"Retry-After": "30"})
+
     metrics.register(app)
 
     from copgraph.web import (
         browse,
         canned_api,
+        changes,
+        contribute,
         dataset,
         editor,
         graph_store,
@@ -58,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
         pages,
         records,
         sparql_endpoint,
+        validation,
     )
 
     app.register_blueprint(pages.blueprint)
@@ -70,6 +79,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(network.blueprint)
     app.register_blueprint(records.blueprint)
     app.register_blueprint(dataset.blueprint)
+    app.register_blueprint(changes.blueprint)
+    app.register_blueprint(validation.blueprint)
+    app.register_blueprint(contribute.blueprint)
     return app
 
 

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, request
 from werkzeug.datastructures import FileStorage
 
 from copgraph import sparql
+from copgraph.rdf import untrusted_input_problem
 from copgraph.vocab import GRAPH
 from copgraph.web.auth import require_maintainer
 from copgraph.web.errors import error_response
@@ -48,7 +49,7 @@ EXTENSIONS = {
 @blueprint.route("/store/<path:subpath>", methods=["GET", "PUT", "POST", "DELETE"])
 def graph_store(subpath: str | None = None) -> Response:
     try:
-        target = _without_extension(request.base_url) if subpath else _target()
+        target = _checked_iri(_without_extension(request.base_url), request.path) if subpath else _target()
     except ProtocolError as error:
         return error_response(error.status, str(error))
     if request.method in ("GET", "HEAD"):
@@ -78,14 +79,20 @@ def _target() -> str | None:
         raise ProtocolError(400, "Give one ?graph=IRI, not several.")
     if graph:
         iri = urljoin(request.url, graph[0])  # a relative graph IRI names a graph beside this service
-        if ":" not in iri or any(c in iri for c in ' <>"{}|^`\\'):
-            raise ProtocolError(400, f"?graph={graph[0]!r} is not an IRI.")
-        return _without_extension(iri)
+        return _without_extension(_checked_iri(iri, f"?graph={graph[0]}"))
     if has_default:
         return None
     if request.method == "POST":
         return ""
     raise ProtocolError(400, "Name the graph: ?default for the default graph or ?graph=IRI for a named graph.")
+
+
+def _checked_iri(iri: str, given: str) -> str:
+    """The IRI if it can name a graph; ProtocolError 400 if not (spaces, control characters, backslashes, quotes:
+    such text would otherwise reach the store, or a header, as it is)."""
+    if ":" not in iri or any(c in iri for c in ' <>"{}|^`\\') or any(ord(c) < 0x20 or ord(c) == 0x7F for c in iri):
+        raise ProtocolError(400, f"{given!r} does not name a graph: it is not a valid IRI.")
+    return iri
 
 
 def _without_extension(iri: str) -> str:
@@ -138,6 +145,9 @@ def _parse(data: bytes, media_type: str, base_iri: str, what: str) -> list[ox.Tr
     if rdf_format is None:
         offered = ", ".join(INPUT_TYPES)
         raise ProtocolError(415, f"Cannot read {what} of type {media_type or '(none)'!r}. Send one of: {offered}.")
+    problem = untrusted_input_problem(data, rdf_format)
+    if problem:
+        raise ProtocolError(400, f"Cannot read {what}: {problem}")
     try:
         return _triples(data, rdf_format, base_iri)
     except SyntaxError as error:

@@ -10,7 +10,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from copgraph import sparql
 from copgraph.executor import QueryError, QueryOutcome, QueryRequest
-from copgraph.sparql_text import check_services
+from copgraph.sparql_text import check_nesting, check_services
 from copgraph.web import metrics
 from copgraph.web.auth import require_maintainer
 from copgraph.web.errors import error_response
@@ -87,6 +87,7 @@ def answer(query: QueryRequest) -> Response:
     """Run a query (or take it from the cache) and answer it with caching headers; used by /sparql and /queries."""
     settings = config()
     try:
+        check_nesting(query.query)
         check_services(query.query, settings.allowed_services)
     except QueryError as error:
         return error_response(error.status, str(error))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from copgraph.executor import QueryError
-from copgraph.sparql_text import add_using, check_services, clear_silently
+from copgraph.sparql_text import add_using, check_nesting, check_no_load, check_services, clear_silently
 from copgraph.store import StoreMissing, WriteRefused
 from copgraph.web.errors import error_response
 from copgraph.web.store_access import config, result_cache, writer
@@ -27,12 +28,19 @@ def perform(operation: Callable[[], Response]) -> Response:
         return error_response(503, str(error))
     except RuntimeError as error:  # Oxigraph's evaluation errors, e.g. DROP GRAPH of a graph that does not exist
         return error_response(400, f"The update could not be applied: {error}. Nothing was written.")
+    except OSError as error:  # the disk (RocksDB reports no errno, only its message), permissions, I/O
+        current_app.logger.error("write failed: %s", error)
+        if error.errno == errno.ENOSPC or "No space left on device" in str(error):
+            return error_response(507, "The server's disk is full: nothing was written. Try again later.")
+        return error_response(503, "The store could not be written: nothing was written. Try again later.")
     result_cache().clear()
     return response
 
 
 def run_update(text: str, using: tuple[str, ...], using_named: tuple[str, ...]) -> Response:
     def operation() -> Response:
+        check_nesting(text)
+        check_no_load(text)
         check_services(text, config().allowed_services)
         writer().update(clear_silently(add_using(text, using, using_named)), base_iri=request.base_url)
         return Response(status=204)
