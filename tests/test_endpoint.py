@@ -572,7 +572,7 @@ def test_graph_store_direct_identification_and_relative_graph_iris(maintained: t
     url, _ = maintained
     turtle = {"Content-Type": "text/turtle", **AUTH}
     direct = url + "/store/person/1.ttl"
-    body = f"<{url}/store/person/1> <http://xmlns.com/foaf/0.1/name> \"Jane Doe\" ."
+    body = f'<{url}/store/person/1> <http://xmlns.com/foaf/0.1/name> "Jane Doe" .'
     assert requests.put(direct, data=body, headers=turtle, timeout=30).status_code == 201
     indirect = requests.get(url + "/store", params={"graph": "/store/person/1.ttl"}, timeout=10)
     assert indirect.status_code == 200 and "Jane Doe" in indirect.text
