@@ -22,7 +22,9 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 
 from copgraph.rdf import add_to_graph, rdf_files, read_rdf_file
-from copgraph.vocab import PREFIXES
+from copgraph.vocab import COP, PREFIXES
+
+COP_NS = str(COP)
 
 
 @dataclass(frozen=True)
@@ -168,3 +170,151 @@ def _reuse_parsed_sparql() -> None:
 
 
 _reuse_parsed_sparql()
+
+
+class StoreContextValidator:
+    """Validate a contribution against the published *store*, reading only the part of it the shapes can see.
+
+    The file-based Validator parses all of data/ into rdflib for every check, which grows with the data (seconds at
+    100,000 communities). This one builds a small graph: the contribution, the statements (two steps out) of every
+    IRI it mentions, and what the cross-record rules in shapes/rules.ttl compare it with — the observations of its
+    communities, presences elsewhere with the same handle on the same platform, other communities with the same
+    hashtag or presence, and the dct:isPartOf chains of every community involved. Results are kept for the nodes
+    the contribution is about (its subjects and the IRIs it points at); the rest of the small graph is context only.
+    tests/test_validation_scale.py checks that it reaches the same verdict as the whole-graph Validator on every
+    example in tests/invalid and tests/valid.
+    """
+
+    OUT_STEPS = 2
+
+    def __init__(self, store: ox.Store, shapes: Graph, root: Path):
+        self.store, self.shapes, self.root = store, shapes, root
+
+    def validate_quads(self, quads: Iterable[ox.Quad], replacing: Iterable[Path] = ()) -> Report:
+        """Like Validator.validate_quads: `replacing` names the data files whose graphs the input replaces."""
+        from copgraph.store import graph_name  # store.py builds on this module
+
+        contribution = [ox.Quad(q.subject, q.predicate, q.object) for q in quads]
+        left_out = {ox.NamedNode(name) for name in (graph_name(self.root, Path(p)) for p in replacing) if name}
+        context = _StoreNeighbourhood(self.store, left_out)
+        about = {q.subject for q in contribution} | {
+            q.object for q in contribution if isinstance(q.object, ox.NamedNode)
+        }
+        context.add_out(about, self.OUT_STEPS)
+        context.add_rule_partners(contribution, about)
+        graph = add_to_graph(Graph(), contribution)
+        add_to_graph(graph, context.quads())
+        report = validate_graph(graph, self.shapes)
+        focus = {_rdflib_text(node) for node in about}
+        results = [r for r in report.results if r.focus_node in focus]
+        return Report(
+            conforms=not any(r.severity == str(SH.Violation) for r in results), results=results, graph=report.graph
+        )
+
+
+def _rdflib_text(node: ox.NamedNode | ox.BlankNode) -> str:
+    return node.value
+
+
+_HAS_PRESENCE = ox.NamedNode(COP_NS + "hasPresence")
+_OBSERVED = ox.NamedNode(COP_NS + "observedCommunity")
+_FIGURE_OF = ox.NamedNode(COP_NS + "figureOf")
+_HANDLE = ox.NamedNode(COP_NS + "handle")
+_ON_PLATFORM = ox.NamedNode(COP_NS + "onPlatform")
+_HASHTAG = ox.NamedNode(COP_NS + "hashtag")
+_PART_OF = ox.NamedNode("http://purl.org/dc/terms/isPartOf")
+
+
+class _StoreNeighbourhood:
+    """Statements read from the store for one validation, graph names dropped, minus the graphs being replaced."""
+
+    def __init__(self, store: ox.Store, left_out: set[ox.NamedNode]):
+        self.store, self.left_out = store, left_out
+        self._quads: dict[ox.Quad, None] = {}
+        self._described: set = set()
+
+    def _match(self, subject=None, predicate=None, object_=None) -> Iterable[ox.Quad]:  # noqa: ANN001
+        for quad in self.store.quads_for_pattern(subject, predicate, object_, None):
+            if quad.graph_name not in self.left_out:
+                yield quad
+
+    def _keep(self, quad: ox.Quad) -> None:
+        self._quads[ox.Quad(quad.subject, quad.predicate, quad.object)] = None
+
+    def add_out(self, nodes: Iterable, steps: int) -> None:
+        """Every statement of each node, then of what those statements point at, `steps` deep."""
+        frontier = {n for n in nodes if isinstance(n, ox.NamedNode | ox.BlankNode)} - self._described
+        for _ in range(steps):
+            reached = set()
+            for node in frontier:
+                self._described.add(node)
+                for quad in self._match(node):
+                    self._keep(quad)
+                    if isinstance(quad.object, ox.NamedNode | ox.BlankNode):
+                        reached.add(quad.object)
+            frontier = reached - self._described
+
+    def add_rule_partners(self, contribution: list[ox.Quad], about: set) -> None:
+        """What the cross-record rules compare the contribution with (shapes/rules.ttl)."""
+        communities = set(about)
+        for quad in contribution:
+            if quad.predicate == _HASHTAG:  # other communities claiming the same hashtag
+                communities |= {q.subject for q in self._match(None, _HASHTAG, quad.object)}
+            if quad.predicate == _HAS_PRESENCE:
+                communities |= {q.subject for q in self._match(None, _HAS_PRESENCE, quad.object)}
+        for node in about:  # the communities that have a presence the contribution describes
+            communities |= {q.subject for q in self._match(None, _HAS_PRESENCE, node)}
+        communities |= self._same_handle_owners(contribution)
+        parts = set()
+        for community in communities:  # observations and figures of each community, with their audits
+            parts |= {q.subject for q in self._match(None, _OBSERVED, community)}
+            parts |= {q.subject for q in self._match(None, _FIGURE_OF, community)}
+        self.add_out(communities | parts, self.OUT_STEPS_FOR_PARTNERS)
+        self._add_part_of_chains(communities)
+
+    OUT_STEPS_FOR_PARTNERS = 2
+
+    def _same_handle_owners(self, contribution: list[ox.Quad]) -> set:
+        """Communities with a presence on the same platform under the same handle, ignoring case (rule 2)."""
+        platforms: dict = {}
+        handles: dict = {}
+        for quad in contribution:
+            if quad.predicate == _ON_PLATFORM:
+                platforms.setdefault(quad.subject, []).append(quad.object)
+            elif quad.predicate == _HANDLE and isinstance(quad.object, ox.Literal):
+                handles.setdefault(quad.subject, []).append(quad.object.value.lower())
+        owners = set()
+        for presence, values in handles.items():
+            for platform in platforms.get(presence, []):
+                if not isinstance(platform, ox.NamedNode):
+                    continue  # the shapes report a platform that is not an IRI
+                wanted = ", ".join(_string(v) for v in values)
+                query = (
+                    f"SELECT DISTINCT ?presence ?community WHERE {{ ?presence <{_ON_PLATFORM.value}> {platform} ; "
+                    f"<{_HANDLE.value}> ?handle . FILTER(LCASE(STR(?handle)) IN ({wanted})) "
+                    f"OPTIONAL {{ ?community <{_HAS_PRESENCE.value}> ?presence }} }}"
+                )
+                for row in self.store.query(query, use_default_graph_as_union=True):
+                    self.add_out([row["presence"]], 1)
+                    if row["community"] is not None:
+                        owners.add(row["community"])
+        return owners
+
+    def _add_part_of_chains(self, communities: set) -> None:
+        seen, frontier = set(), set(communities)
+        while frontier:
+            node = frontier.pop()
+            seen.add(node)
+            for quad in self._match(node, _PART_OF):
+                self._keep(quad)
+                if quad.object not in seen:
+                    frontier.add(quad.object)
+            for quad in self._match(None, _PART_OF, node):  # parts of it (either direction of isPartOf+ matters)
+                self._keep(quad)
+
+    def quads(self) -> Iterable[ox.Quad]:
+        return self._quads
+
+
+def _string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid SPARQL string literal with the same escapes

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask import Blueprint, Response, request
-from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.datastructures import CombinedMultiDict, MIMEAccept
+from werkzeug.http import http_date, parse_accept_header
 
 from copgraph import sparql
 from copgraph.executor import QueryError, QueryOutcome, QueryRequest
@@ -78,9 +80,17 @@ def endpoint() -> Response:
         graph_format=graph_format,
         default_graph_uris=operation.default_graph_uris,
         named_graph_uris=operation.named_graph_uris,
-        base_iri=request.base_url,
+        base_iri=service_address(),
     )
     return answer(request_)
+
+
+def service_address() -> str:
+    """This endpoint's address, the base of relative IRIs in a query: from the WSGI environment directly, because
+    werkzeug's request.base_url (IRI decoding and re-encoding) costs more than a whole lookup query."""
+    environ = request.environ
+    host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    return f"{environ['wsgi.url_scheme']}://{host}{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
 
 
 def answer(query: QueryRequest) -> Response:
@@ -125,10 +135,18 @@ def respond(outcome: QueryOutcome, built_at: str) -> Response:
 def conditional(response: Response, version: str, media_type: str, built_at: str) -> Response:
     """A read of one dataset version made cacheable: Cache-Control, an ETag from the version and media type,
     Last-Modified from the build; 304 when If-None-Match or If-Modified-Since shows the client's copy is current."""
-    response.headers["Cache-Control"] = config().cache_control
-    response.set_etag(f"{version}-{media_type}")
-    response.last_modified = datetime.fromisoformat(built_at.replace("Z", "+00:00"))
-    return response.make_conditional(request)
+    headers = response.headers
+    headers["Cache-Control"] = config().cache_control
+    headers["ETag"] = f'"{version}-{media_type}"'
+    headers["Last-Modified"] = _http_date(built_at)
+    if "HTTP_IF_NONE_MATCH" in request.environ or "HTTP_IF_MODIFIED_SINCE" in request.environ:
+        return response.make_conditional(request)
+    return response
+
+
+@lru_cache(maxsize=64)
+def _http_date(built_at: str) -> str:
+    return http_date(datetime.fromisoformat(built_at.replace("Z", "+00:00")))
 
 
 def read_operation() -> Operation:
@@ -190,7 +208,14 @@ def negotiate() -> tuple[str | None, str | None]:
                 400, f"Unknown format {requested!r}. Choose one of {', '.join(sparql.ALL_FORMAT_NAMES)}."
             )
         return name, name
-    accept = request.accept_mimetypes
+    return _formats_for(request.headers.get("Accept", ""))
+
+
+@lru_cache(maxsize=256)
+def _formats_for(accept_header: str) -> tuple[str | None, str | None]:
+    """Accept header → (SELECT/ASK format, CONSTRUCT/DESCRIBE format); clients send few distinct headers, and
+    matching one against every offered type costs more than a lookup query, so the answer is remembered."""
+    accept = parse_accept_header(accept_header, MIMEAccept)
     if not accept:
         return "json", "turtle"
     select = accept.best_match(list(SELECT_TYPES))

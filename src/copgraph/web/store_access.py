@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import pyoxigraph as ox
 from flask import current_app
 
 from copgraph.config import Config
 from copgraph.executor import Executor, QueryOutcome
 from copgraph.store import Dataset
-from copgraph.validate import Validator
+from copgraph.validate import StoreContextValidator, Validator, load_shapes
 from copgraph.writer import LocalWriter
 
 
@@ -66,12 +67,18 @@ def writer() -> LocalWriter:
     return current_app.extensions["copgraph.writer"]
 
 
-def validator() -> Validator:
-    """The shapes and the published data (root's ontology/ and data/) parsed for validation, reloaded when the
-    dataset version changes (a build, an approval) — per worker process."""
+def validator() -> Validator | StoreContextValidator:
+    """What contributions are validated with, per worker process, renewed when the dataset version changes (a build,
+    an approval): on the embedded store, the shapes with the neighbourhood of each input read from the store (cost
+    independent of the data's size); with a remote store, the shapes and root's ontology/ and data/ files."""
     cached = current_app.extensions.get("copgraph.validator")
-    version = dataset().version
-    if cached is None or cached[0] != version:
-        cached = (version, Validator(config().root))
+    current = dataset()
+    if cached is None or cached[0] != current.version:
+        root = config().root
+        store = getattr(current, "store", None)
+        if isinstance(store, ox.Store):
+            cached = (current.version, StoreContextValidator(store, load_shapes(root), root))
+        else:
+            cached = (current.version, Validator(root))
         current_app.extensions["copgraph.validator"] = cached
     return cached[1]
