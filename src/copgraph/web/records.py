@@ -17,12 +17,13 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, render_template, request, send_file
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS
 
+from copgraph.executor import QueryOutcome
 from copgraph.records import CONTEXT_FILE, record_exists, record_graph, serialize_record
 from copgraph.vocab import COP, PREFIXES, SCHEMA
 from copgraph.web.errors import error_response
 from copgraph.web.links import canonical_iri, local_href
 from copgraph.web.sparql_endpoint import conditional
-from copgraph.web.store_access import config, dataset
+from copgraph.web.store_access import config, dataset, result_cache
 
 blueprint = Blueprint("records", __name__)
 
@@ -84,10 +85,27 @@ def document(kind: str, name: str) -> Response:
         return _vary(error_response(406, f"None of the requested media types can answer. Offered: {offered}"))
     iri = thing_iri(kind, slug)
     current = dataset()
-    triples = record_graph(current, iri) if iri is not None and chosen is not None else []
-    if not triples:
-        return not_found(chosen or negotiate() or HTML, kind, slug, vary=negotiated)
-    response = render(triples, iri, kind, slug, chosen)
+    # Rendered records are kept in the worker's result cache with query answers, emptied by any new version.
+    key = ("record", kind, slug, chosen.name if chosen else "", request.host_url)
+    cached = result_cache().get(current.version, key)
+    if cached is not None:
+        response = Response(cached.body, content_type=cached.media_type)
+        response.headers["Link"] = cached.extra["link"]
+    else:
+        triples = record_graph(current, iri) if iri is not None and chosen is not None else []
+        if not triples:
+            return not_found(chosen or negotiate() or HTML, kind, slug, vary=negotiated)
+        response = render(triples, iri, kind, slug, chosen)
+        result_cache().put(
+            key,
+            QueryOutcome(
+                "record",
+                current.version,
+                response.get_data(),
+                response.content_type,
+                extra={"link": response.headers["Link"]},
+            ),
+        )
     if negotiated:
         _vary(response)
     return conditional(response, current.version, chosen.media_type, current.metadata.built_at)
