@@ -19,6 +19,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
+    server: str = "granian"  # the production HTTP server: granian (Rust HTTP, keep-alive) or gunicorn (sync workers)
     query_timeout: float = 30.0  # seconds a query may run before it is stopped
     query_memory_mb: int = 1024  # data-segment cap of each query process
     max_rows: int = 100_000  # result rows (or triples) returned at most; more is signalled, never silent

@@ -15,11 +15,13 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import queue
 import re
 import resource
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.connection import Connection
@@ -134,14 +136,13 @@ def parse_term(text: str) -> ox.NamedNode | ox.Literal:
     return triple.object
 
 
-def _die_with_worker(started_by_main_thread: bool) -> None:
+def _die_with_worker() -> None:
     """Have the kernel kill this query process when its worker dies, even by SIGKILL (which runs no clean-up): an
     orphan would otherwise run its query to the end, however long, holding a CPU. Linux only; elsewhere a no-op.
 
-    The kernel sends the signal when the *thread* that started the process ends, so this is only done for a process
-    started by the worker's main thread (gunicorn's sync workers), not by a request thread that ends with its request
-    (Flask's threaded debug server)."""
-    if not sys.platform.startswith("linux") or not started_by_main_thread:
+    The kernel sends the signal when the *thread* that started the process ends, so query processes are started by
+    one thread that lives as long as the worker (_spawner), whichever thread serves the request."""
+    if not sys.platform.startswith("linux"):
         return
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     parent = multiprocessing.parent_process()
@@ -149,8 +150,41 @@ def _die_with_worker(started_by_main_thread: bool) -> None:
         os._exit(0)
 
 
-def _child_main(conn: Connection, store_dir: str, memory_limit: int, max_rows: int, main_thread: bool) -> None:
-    _die_with_worker(main_thread)
+class _Spawner:
+    """A thread that lives as long as its process and starts every query process (see _die_with_worker)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+
+    def call(self, job: Callable[[], object]) -> object:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a process forked from the one that started the thread
+                self._pid, self._jobs = os.getpid(), queue.SimpleQueue()
+                threading.Thread(target=self._serve, args=(self._jobs,), name="copgraph-spawner", daemon=True).start()
+            done: queue.SimpleQueue = queue.SimpleQueue()
+            self._jobs.put((job, done))
+            ok, value = done.get()
+        if not ok:
+            raise value
+        return value
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue) -> None:
+        while True:
+            job, done = jobs.get()
+            try:
+                done.put((True, job()))
+            except BaseException as error:  # handed to the caller, raised there
+                done.put((False, error))
+
+
+_spawner = _Spawner()
+
+
+def _child_main(conn: Connection, store_dir: str, memory_limit: int, max_rows: int) -> None:
+    _die_with_worker()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a child ends
     if memory_limit > 0:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_limit, memory_limit))
@@ -170,10 +204,6 @@ def _child_main(conn: Connection, store_dir: str, memory_limit: int, max_rows: i
         except (OSError, ValueError, TypeError, RuntimeError) as error:
             reply = ("failed", str(error))
         conn.send(reply)
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
 
 
 class Executor:
@@ -244,11 +274,11 @@ class Executor:
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=_child_main,
-                args=(child_end, str(self.store_dir), self.memory_limit, self.max_rows, _in_main_thread()),
+                args=(child_end, str(self.store_dir), self.memory_limit, self.max_rows),
                 name="copgraph-query",
                 daemon=True,
             )
-            process.start()
+            _spawner.call(process.start)
             child_end.close()
             self._process, self._conn = process, parent_end
             # Starting a child (a fresh interpreter) is not part of any query's time budget.
