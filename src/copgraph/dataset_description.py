@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from copgraph.dumps import Dump, published_graphs, published_quads, write_dumps
+from copgraph.dumps import Dump, published_graphs, write_dumps
 from copgraph.store import DATASET_GRAPH
 from copgraph.vocab import COP, GRAPH, PREFIXES
 
@@ -75,7 +75,9 @@ class Statistics:
     wikidata_links: dict[str, int]  # link predicate IRI -> statements whose object is a Wikidata IRI
 
 
-def publish(store: ox.Store, generation: Path, base: str, previous: Path | None = None) -> None:
+def publish(
+    store: ox.Store, generation: Path, base: str, previous: Path | None = None, dumps: list[Dump] | None = None
+) -> None:
     """Write a new generation's dumps and ontology documentation and complete its /graph/dataset description.
 
     Called by store.build and store.write after the lead's small description is in place; `previous` is the generation
@@ -83,7 +85,8 @@ def publish(store: ox.Store, generation: Path, base: str, previous: Path | None 
     """
     from copgraph.ontology_docs import write_documentation
 
-    dumps = write_dumps(store, generation / "dumps")
+    if dumps is None:  # a build passes the dumps it wrote before adding the description
+        dumps = write_dumps(store, generation / "dumps")
     describe(store, base, dumps)
     write_documentation(store, generation, previous)
 
@@ -105,13 +108,22 @@ def describe(store: ox.Store, base: str, dumps: list[Dump]) -> None:
 def compute_statistics(store: ox.Store, base: str) -> Statistics:
     """Count what the published graphs hold: SPARQL over their union for distinct things, one pass for statements."""
     graphs = published_graphs(store)
+    # Statements per property (quads: a triple in two graphs counts twice), counted by the engine, not in Python.
     properties: Counter[str] = Counter()
+    named = [g for g in graphs if isinstance(g, ox.NamedNode)]
+    per_property = "SELECT ?p (COUNT(*) AS ?n) WHERE { %s } GROUP BY ?p"
+    for rows in (
+        store.query(per_property % "GRAPH ?g { ?s ?p ?o }", named_graphs=named) if named else [],
+        store.query(per_property % "?s ?p ?o", default_graph=[ox.DefaultGraph()]),
+    ):
+        for row in rows:
+            properties[row["p"].value] += int(row["n"].value)
     links: Counter[str] = Counter()
-    same_as = set(SAME_AS.values())
-    for quad in published_quads(store):
-        properties[quad.predicate.value] += 1
-        if quad.predicate.value in same_as and _is_wikidata(quad.object):
-            links[quad.predicate.value] += 1
+    for predicate in set(SAME_AS.values()):
+        for graph in graphs:
+            for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, graph):
+                if _is_wikidata(quad.object):
+                    links[predicate] += 1
     uri_space = base + "id/"
 
     def select(query: str) -> list[ox.QuerySolution]:

@@ -19,9 +19,12 @@ import json
 import os
 import re
 import tarfile
+import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache, partial
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
@@ -64,9 +67,9 @@ def published_graphs(store: ox.Store) -> list[GraphName]:
 
 
 def published_quads(store: ox.Store) -> Iterator[ox.Quad]:
-    """Every quad of the published graphs, graph by graph in a stable order."""
-    for graph in published_graphs(store):
-        yield from store.quads_for_pattern(None, None, None, graph)
+    """Every quad of the published graphs, graph by graph in a stable order. (Chained in C: a Python generator
+    yielding each quad took most of a large build's time.)"""
+    return chain.from_iterable(store.quads_for_pattern(None, None, None, graph) for graph in published_graphs(store))
 
 
 def graph_file(graph: GraphName) -> str:
@@ -94,11 +97,15 @@ ARCHIVE = ("copgraph-graphs.ttl.tar.gz", "One Turtle file per named graph (index
 def write_dumps(store: ox.Store, folder: Path) -> list[Dump]:
     """Write every dump of the store's published graphs and their manifest into folder; returns what was written."""
     folder.mkdir(parents=True, exist_ok=True)
-    dumps = []
-    for name, title, rdf_format in WHOLE_DATASET:
-        dumps.append(_write(folder / name, title, rdf_format.media_type, False, partial(_serialize, store, rdf_format)))
+    jobs = [
+        partial(_write, folder / name, title, rdf_format.media_type, False, partial(_serialize, store, rdf_format))
+        for name, title, rdf_format in WHOLE_DATASET
+    ]
     name, title = ARCHIVE
-    dumps.append(_write(folder / name, title, "text/turtle", True, lambda output: _write_graph_archive(store, output)))
+    jobs.append(partial(_write, folder / name, title, "text/turtle", True, partial(_write_graph_archive, store)))
+    # Oxigraph releases the GIL while it serialises, so the files are written side by side (one per core).
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        dumps = list(pool.map(lambda job: job(), jobs))
     manifest = {"excluded_graphs": [DATASET_GRAPH, PENDING_GRAPHS + "*"], "files": [asdict(d) for d in dumps]}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return dumps
@@ -107,13 +114,22 @@ def write_dumps(store: ox.Store, folder: Path) -> list[Dump]:
 def _serialize(store: ox.Store, rdf_format: ox.RdfFormat, output: BinaryIO) -> None:
     # N-Quads has no prefixes; JSON-LD is written expanded (pyoxigraph writes no @context).
     prefixes = PREFIXES if rdf_format == ox.RdfFormat.TRIG else None
-    ox.serialize(published_quads(store), output, format=rdf_format, prefixes=prefixes)
+    if all(is_published(graph) for graph in store.named_graphs()):
+        # The whole store is published (a build writes its dumps before adding the description): Oxigraph writes it
+        # without a Python object per quad, three times faster.
+        store.dump(output, format=rdf_format, prefixes=prefixes)
+    else:
+        ox.serialize(published_quads(store), output, format=rdf_format, prefixes=prefixes)
 
 
 def _write(path: Path, title: str, content_type: str, package: bool, write: Callable[[BinaryIO], None]) -> Dump:
     """Write one gzip-compressed dump (replacing any file of that name whole) and describe it."""
     temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as compressed:
+    # Level 6 (zlib's default) rather than gzip's 9: a third of the time for about 2% more bytes.
+    with (
+        temporary.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as compressed,
+    ):
         write(compressed)
     os.replace(temporary, path)
     return Dump(path.name, title, content_type, package, path.stat().st_size, _sha256(path))
@@ -124,21 +140,27 @@ def _write_graph_archive(store: ox.Store, output: BinaryIO) -> None:
     index = ["file\tgraph"]
     with tarfile.open(fileobj=output, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for graph in published_graphs(store):
-            triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
-            if not triples and isinstance(graph, ox.DefaultGraph):
+            if (
+                isinstance(graph, ox.DefaultGraph)
+                and next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None
+            ):
                 continue
             name = graph_file(graph)
             label = "the default graph" if isinstance(graph, ox.DefaultGraph) else f"<{graph.value}>"
-            header = f"# copgraph dataset: graph {label}\n".encode()
-            _add_member(archive, name, header + ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+            # Through a temporary file: a graph can be larger than memory should hold at once.
+            with tempfile.TemporaryFile() as body:
+                body.write(f"# copgraph dataset: graph {label}\n".encode())
+                store.dump(body, format=ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
+                _add_member(archive, name, body)
             index.append(f"{name}\t{'' if isinstance(graph, ox.DefaultGraph) else graph.value}")
-        _add_member(archive, "index.tsv", ("\n".join(index) + "\n").encode())
+        _add_member(archive, "index.tsv", io.BytesIO(("\n".join(index) + "\n").encode()))
 
 
-def _add_member(archive: tarfile.TarFile, name: str, body: bytes) -> None:
+def _add_member(archive: tarfile.TarFile, name: str, body: BinaryIO) -> None:
     info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = len(body), 0, 0o644
-    archive.addfile(info, io.BytesIO(body))
+    info.size, info.mtime, info.mode = body.seek(0, os.SEEK_END), 0, 0o644
+    body.seek(0)
+    archive.addfile(info, body)
 
 
 def _sha256(path: Path) -> str:

@@ -22,7 +22,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,6 +80,7 @@ class Metadata:
     triples: int
     graphs: dict[str, str]  # named graph IRI -> source file, relative to the root
     written: bool = False  # True once a maintainer's write has changed this generation's data
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per build phase (validate, load, dumps, describe)
 
     @classmethod
     def read(cls, generation: Path) -> Metadata:
@@ -189,7 +190,9 @@ def validated_sources(root: Path, validate: bool = True) -> list[Path]:
 
 
 def _build_into(directory: Path, root: Path, validate: bool, base: str) -> Metadata:
+    clock = _PhaseClock()
     files = validated_sources(root, validate)
+    clock.lap("validate")
     version = dataset_version(root, files)
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     store = ox.Store(str(directory / "oxigraph"))
@@ -202,13 +205,32 @@ def _build_into(directory: Path, root: Path, validate: bool, base: str) -> Metad
         except SyntaxError as error:
             raise BuildError(str(RdfInputError(path, error.msg, error.lineno, error.offset))) from None
     triples = len(store)
+    clock.lap("load")
+    from copgraph.dumps import write_dumps  # it reads this module's graph names
+
+    dumps = write_dumps(store, directory / "dumps")  # before the description is added, every graph is published
+    clock.lap("dumps")
     store.bulk_extend(dataset_quads(version, built_at, triples, graphs))
-    _publish(store, directory, base)
+    _publish(store, directory, base, dumps=dumps)
     store.flush()
     del store  # releases RocksDB's lock before the directory is renamed
-    metadata = Metadata(version=version, built_at=built_at, triples=triples, graphs=graphs)
+    clock.lap("describe")
+    metadata = Metadata(version=version, built_at=built_at, triples=triples, graphs=graphs, timings=clock.laps)
     metadata.write(directory)
     return metadata
+
+
+class _PhaseClock:
+    """Seconds spent in each phase of a build, kept in meta.json (benchmarks/ compare the load with `oxigraph load`)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.laps[phase] = round(now - self._last, 3)
+        self._last = now
 
 
 def dataset_quads(version: str, built_at: str, triples: int, graphs: dict[str, str]) -> list[ox.Quad]:
@@ -232,11 +254,13 @@ def dataset_quads(version: str, built_at: str, triples: int, graphs: dict[str, s
     return quads
 
 
-def _publish(store: ox.Store, generation: Path, base: str, previous: Path | None = None) -> None:
+def _publish(
+    store: ox.Store, generation: Path, base: str, previous: Path | None = None, dumps: list | None = None
+) -> None:
     """Dumps, statistics and ontology documentation of a new generation (copgraph.dataset_description)."""
     from copgraph.dataset_description import publish  # it reads this module's graph names
 
-    publish(store, generation, base, previous)
+    publish(store, generation, base, previous, dumps)
 
 
 def _point_current(store_dir: Path, generation: Path) -> None:
