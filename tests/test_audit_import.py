@@ -26,18 +26,23 @@ from tests.conftest import REPO, running_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SYNTHETIC_SOURCE = "https://example.org/synthetic"
-HEADER = ["name", "url", "hashtags", "activity", "members", "subject_focus", "status"]
+HEADER = ["name", "url", "hashtags", "activity", "members", "subject_focus", "status", "platforms"]
 ID = "https://w3id.org/copgraph/id/"
-# Synthetic audit rows (name, url, hashtags, activity, members, subject focus, status): made up, for tests only.
+COP = "https://w3id.org/copgraph/def/cop#"
+# Synthetic audit rows (name, url, hashtags, activity, members, subject focus, status, platforms): made up, for tests
+# only. Between them: #FEResearchMeet added, NATECLA not observed again, PDNorth renamed (listed under another name in
+# 2020), #UKFEchat moved from Wakelet to Zoom (and listed as "UKFE chat" in 2020: the same name but for a space).
 SYNTHETIC_2020 = [
-    ["#UKFEchat", "http://www.ukfechat.com", "#UKFEchat", "high", "900", "", "active"],
-    ["NATECLA", "https://natecla.org.uk", "", "low", "", "", ""],
+    ["UKFE chat", "http://www.ukfechat.com", "#UKFEchat", "high", "900", "", "active", "Twitter:@theukfechat;Wakelet"],
+    ["NATECLA", "https://natecla.org.uk", "", "low", "", "", "", "Website;Forum"],
+    ["Professional Development North", "https://pdnorth.org.uk", "", "", "", "", "", "Twitter;Email list"],
 ]
 SYNTHETIC_2021 = [
-    ["#UKFEchat", "http://www.ukfechat.com/", "#UKFEchat", "High", "1,200", "Pedagogy; knitting", "active"],
-    ["PDNorth", "", "#PDNorth2020", "medium", "n/a", "research", ""],
-    ["#FEResearchMeet", "", "#FEResearchMeet", "low", "40", "", ""],
-]
+    ["#UKFEchat", "http://www.ukfechat.com/", "#UKFEchat", "High", "1,200", "Pedagogy; knitting", "active",
+     "twitter:@theukfechat; Zoom"],
+    ["PDNorth", "", "#PDNorth2020", "medium", "n/a", "research", "", "Email list;Twitter"],
+    ["#FEResearchMeet", "", "#FEResearchMeet", "low", "40", "", "", ""],
+]  # fmt: skip
 
 
 def synthetic_csv(folder: Path, rows: list[list[str]], header: list[str] = HEADER, name: str = "") -> Path:
@@ -94,12 +99,20 @@ def built_scratch(built_template: Path, tmp_path: Path) -> Path:
 
 
 def observation_values(root: Path, slug: str) -> dict[str, str]:
-    """What the store holds about one observation, by property local name."""
+    """What the store holds about one observation, by property local name (one value of each)."""
     dataset = open_dataset(store_config(root))
     subject = ox.NamedNode(f"{ID}observation/{slug}")
     return {
         q.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]: q.object.value
         for q in dataset.store.quads_for_pattern(subject, None, None)
+    }
+
+
+def observed_platforms(root: Path, slug: str) -> set[str]:
+    dataset = open_dataset(store_config(root))
+    subject, predicate = ox.NamedNode(f"{ID}observation/{slug}"), ox.NamedNode(COP + "observedPlatform")
+    return {
+        q.object.value.removeprefix(f"{ID}platform/") for q in dataset.store.quads_for_pattern(subject, predicate, None)
     }
 
 
@@ -150,6 +163,8 @@ def test_skip_bad_loads_the_good_rows_into_the_file_and_the_store(built_scratch:
     assert stored["activityLevel"] == f"{ID}activity/high"
     assert stored["subject"] == f"{ID}theme/pedagogy"
     assert stored["source"] == SYNTHETIC_SOURCE
+    assert stored["observedName"] == "#UKFEchat"
+    assert observed_platforms(built_scratch, "ukfechat-2021") == {"twitter", "zoom"}  # "twitter:@handle" matches too
     assert "memberCount" not in observation_values(built_scratch, "pdnorth-2021")  # "n/a": no figure, not zero
 
 
@@ -159,6 +174,7 @@ def test_importing_a_year_again_replaces_its_communities_and_keeps_the_others(bu
     assert import_audit(built_scratch, synthetic_csv(built_scratch.parent, again, name="again.csv"), "2021") == 0
     assert observation_values(built_scratch, "ukfechat-2021")["activityLevel"] == f"{ID}activity/low"
     assert "memberCount" not in observation_values(built_scratch, "ukfechat-2021")
+    assert observed_platforms(built_scratch, "ukfechat-2021") == set()  # replaced whole, platforms too
     assert observation_values(built_scratch, "pdnorth-2021")  # an earlier row of the same year is kept
     assert copgraph(built_scratch, "validate", str(built_scratch / "data")) == 0
 
@@ -174,12 +190,23 @@ def test_an_observation_already_recorded_elsewhere_is_a_bad_row(scratch_root: Pa
 # --- reports without writing ------------------------------------------------------------------------------------------
 
 
-def test_the_sample_from_the_facts_matches_every_row_and_has_nothing_to_record(scratch_root: Path, capsys):
+def test_the_sample_from_the_facts_records_the_name_and_platforms_of_every_row(scratch_root: Path, capsys):
+    """The sample has no figures, but each row still says the audit listed the community, under which name and on
+    which platforms: enough for an observation."""
     assert copgraph(scratch_root, "import-audit", str(FIXTURES / "audit-2021-sample.csv"), "--year", "2021") == 0
     captured = capsys.readouterr()
-    assert "nothing to write: 0 observation(s)" in captured.out
-    assert captured.err.count("matched, but the row records no activity, members or status") == 6
-    assert not (scratch_root / "data" / "audits").exists()
+    assert "wrote 6 observation(s) to data/audits/2021-observations.ttl" in captured.out
+    assert "not in copgraph" not in captured.err  # every platform the facts name is one copgraph has
+    written = ox.Store()
+    written.load(path=str(scratch_root / "data" / "audits" / "2021-observations.ttl"), format=ox.RdfFormat.TURTLE)
+    ukfechat = ox.NamedNode(f"{ID}observation/ukfechat-2021")
+    names = [q.object.value for q in written.quads_for_pattern(ukfechat, ox.NamedNode(COP + "observedName"), None)]
+    platforms = {
+        q.object.value for q in written.quads_for_pattern(ukfechat, ox.NamedNode(COP + "observedPlatform"), None)
+    }
+    assert names == ["#UKFEchat"]
+    assert platforms == {f"{ID}platform/{slug}" for slug in ("twitter", "wakelet", "website")}
+    assert copgraph(scratch_root, "validate", str(scratch_root / "data")) == 0
 
 
 def test_dry_run_reports_and_writes_nothing(built_scratch: Path, capsys):
@@ -193,9 +220,9 @@ def test_dry_run_reports_and_writes_nothing(built_scratch: Path, capsys):
 
 @pytest.mark.parametrize("as_file", [False, True], ids=["inline", "json-file"])
 def test_a_mapping_reads_other_column_names(scratch_root: Path, capsys, as_file: bool):
-    header = ["Community Name", "Website", "hashtags", "Activity Level", "members", "subject_focus", "status"]
+    header = ["Community Name", "Website", *HEADER[2:3], "Activity Level", *HEADER[4:7], "Seen on"]
     path = synthetic_csv(scratch_root.parent, SYNTHETIC_2021, header=header)
-    mapping = {"name": "Community Name", "url": "Website", "activity": "Activity Level"}
+    mapping = {"name": "Community Name", "url": "Website", "activity": "Activity Level", "platforms": "Seen on"}
     if as_file:
         (scratch_root.parent / "mapping.json").write_text(json.dumps(mapping), encoding="utf-8")
         given = str(scratch_root.parent / "mapping.json")
@@ -203,6 +230,19 @@ def test_a_mapping_reads_other_column_names(scratch_root: Path, capsys, as_file:
         given = ",".join(f"{ours}={theirs}" for ours, theirs in mapping.items())
     assert import_audit(scratch_root, path, "2021", "--mapping", given, "--dry-run") == 0
     assert "would write 3 observation(s)" in capsys.readouterr().out
+
+
+def test_mapped_name_and_platform_columns_are_recorded_as_seen_by_the_audit(scratch_root: Path, capsys):
+    header = ["Listed as", "url", "hashtags", "activity", "members", "subject_focus", "status", "Platforms used"]
+    seen = "Twitter:@theukfechat;Zoom;MySpace;Teams"
+    rows = [["  UKFE   chat ", "http://www.ukfechat.com", "", "", "", "", "", seen]]
+    path = synthetic_csv(scratch_root.parent, rows, header=header)
+    assert import_audit(scratch_root, path, "2021", "--mapping", "name=Listed as,platforms=Platforms used") == 0
+    err = capsys.readouterr().err
+    assert "row 2: platform MySpace, Teams is not in copgraph (data/platforms.ttl): not recorded" in err
+    written = (scratch_root / "data" / "audits" / "2021-observations.ttl").read_text(encoding="utf-8")
+    assert 'cop:observedName "UKFE chat"' in written  # as the audit wrote it, on one line
+    assert "platform/twitter" in written and "platform/zoom" in written and "myspace" not in written.lower()
 
 
 def test_without_a_name_column_the_file_is_refused_with_the_way_out(scratch_root: Path, capsys):
@@ -250,10 +290,16 @@ def test_diff_counts_in_the_reports_style_beside_the_published_figures(two_audit
     root, _ = two_audits
     assert copgraph(root, "diff", "2020", "2021") == 0
     out = capsys.readouterr().out
-    assert "show two additions and one closed; one community observed in 2020 was not observed again" in out
+    assert (
+        "show one addition and one closed; one community observed in 2020 was not observed again in 2021; "
+        "one renamed and one community moved between platforms." in out
+    )
     assert "The 2021 audit published 36 additions and six removed (130 communities in total, from 100 in 2020)." in out
-    assert "#FEResearchMeet" in out and "PDNorth" in out and "NATECLA" in out and "Tes community forums" in out
-    assert "renamed: " in out and "moved between platforms: " in out
+    assert "#FEResearchMeet" in out and "NATECLA" in out and "Tes community forums" in out
+    assert "renamed (1):\n  PDNorth  <https://w3id.org/copgraph/id/community/pdnorth>  " in out
+    assert "(Professional Development North → PDNorth)" in out
+    assert "moved between platforms (1):\n  #UKFEchat  <https://w3id.org/copgraph/id/community/ukfechat>  " in out
+    assert "(Twitter; Wakelet → Twitter; Zoom)" in out
 
 
 def test_diff_refuses_years_in_the_wrong_order(two_audits, capsys):
@@ -267,8 +313,30 @@ def test_the_changes_page_as_json(two_audits):
     response = requests.get(url + "/changes", params={"from": "2020", "to": "2021", "format": "json"}, timeout=30)
     assert response.status_code == 200, response.text
     data = response.json()
-    assert data["counts"] == {"added": 2, "closed": 1, "not observed again": 1}
-    assert [entry["label"] for entry in data["changes"]["added"]] == ["#FEResearchMeet", "PDNorth"]
+    assert data["counts"] == {
+        "added": 1,
+        "closed": 1,
+        "not observed again": 1,
+        "renamed": 1,
+        "moved between platforms": 1,
+    }
+    assert [entry["label"] for entry in data["changes"]["added"]] == ["#FEResearchMeet"]
+    assert data["changes"]["renamed"] == [
+        {
+            "community": f"{ID}community/pdnorth",
+            "label": "PDNorth",
+            "before": "Professional Development North",
+            "after": "PDNorth",
+        }
+    ]
+    assert data["changes"]["moved between platforms"] == [
+        {
+            "community": f"{ID}community/ukfechat",
+            "label": "#UKFEchat",
+            "before": "Twitter; Wakelet",
+            "after": "Twitter; Zoom",
+        }
+    ]
     assert data["published"] == {"added": 36, "removed": 6, "total_from": 100, "total_to": 130}
     assert "36 additions and six removed" in data["published_sentence"]
 
@@ -277,9 +345,10 @@ def test_the_changes_page_as_html_shows_both_counts(two_audits):
     _, url = two_audits
     response = requests.get(url + "/changes?from=2020&to=2021", headers={"Accept": "text/html"}, timeout=30)
     assert response.status_code == 200
-    assert "36 additions and six removed" in response.text and "two additions and one closed" in response.text
+    assert "36 additions and six removed" in response.text and "one addition and one closed" in response.text
     assert '<label for="changes-from">' in response.text and '<label for="changes-to">' in response.text
-    assert 'href="/id/community/pdnorth"' in response.text
+    assert 'href="/id/community/pdnorth">PDNorth</a>: Professional Development North → PDNorth' in response.text
+    assert 'href="/id/community/ukfechat">#UKFEchat</a>: Twitter; Wakelet → Twitter; Zoom' in response.text
 
 
 @pytest.mark.parametrize(
@@ -301,11 +370,12 @@ def test_the_canned_query_runs_with_and_without_years(two_audits):
     bound = requests.get(f"{url}/queries/audit-to-audit-changes?from=2020&to=2021", headers=accept, timeout=30)
     assert bound.status_code == 200, bound.text
     rows = [{k: v["value"] for k, v in b.items()} for b in bound.json()["results"]["bindings"]]
-    assert {(row["change"], row["label"]) for row in rows} == {
-        ("added", "#FEResearchMeet"),
-        ("added", "PDNorth"),
-        ("closed", "Tes community forums"),
-        ("not observed again", "NATECLA"),
+    assert {(row["change"], row["label"], row.get("before"), row.get("after")) for row in rows} == {
+        ("added", "#FEResearchMeet", None, None),
+        ("closed", "Tes community forums", None, None),
+        ("not observed again", "NATECLA", None, None),
+        ("renamed", "PDNorth", "Professional Development North", "PDNorth"),
+        ("moved between platforms", "#UKFEchat", "Twitter; Wakelet", "Twitter; Zoom"),
     }
     every_pair = requests.get(f"{url}/queries/audit-to-audit-changes", headers=accept, timeout=30).json()
     pairs = {(b["from"]["value"], b["to"]["value"]) for b in every_pair["results"]["bindings"]}

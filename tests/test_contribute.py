@@ -11,12 +11,15 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
+from copgraph import contributions
 from copgraph.config import Config
 from copgraph.store import build, open_dataset
 from copgraph.validate import Validator
@@ -296,8 +299,6 @@ def crash_approval(config: Config, receipt_id: str, step: str) -> None:
 
 
 def test_a_crash_during_approval_leaves_the_old_or_the_new_state_never_half(tmp_path: Path) -> None:
-    from copgraph import contributions
-
     config = scratch(tmp_path / "root")
     known = contributions.known_values(open_dataset(config))
     body = {"name": ["Crash Test Circle"], "themes": ["maths"], "source": ["https://example.org/crash"]}
@@ -330,3 +331,88 @@ def test_a_crash_during_approval_leaves_the_old_or_the_new_state_never_half(tmp_
     rebuilt = subprocess.run(copgraph_command("build"), env=env, capture_output=True, text=True, timeout=120)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert open_dataset(config).query(published)
+
+
+# --- Rate limit ----------------------------------------------------------------------------------------------------
+
+
+def test_contributions_over_the_rate_limit_are_429_with_retry_after_and_write_nothing(
+    contributing: tuple[str, Config],
+) -> None:
+    """One worker, so the per-worker allowance is the whole allowance: three requests a minute, then 429."""
+    _, config = contributing
+    with running_server(config.root, config.store_dir, workers=1, rate_limit_per_minute="3") as url:
+        for _ in range(3):  # spent on refused contributions, so none of them writes anything either
+            assert contribute(url, {"name": "Over The Limit Group"}).status_code == 400
+        before = sorted(config.pending_dir.glob("*")) if config.pending_dir.exists() else []
+        limited = contribute(url, answers("Over The Limit Group"))
+        assert limited.status_code == 429, limited.text
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert "Too many requests" in limited.json()["error"]
+        form = requests.post(url + "/contribute", data={"name": "x"}, headers={"Accept": "text/html"}, timeout=30)
+        assert form.status_code == 429 and form.headers["Retry-After"]
+        assert (sorted(config.pending_dir.glob("*")) if config.pending_dir.exists() else []) == before
+        assert requests.get(url + "/contribute", timeout=30).status_code == 200  # the form itself is not limited
+
+
+# --- Expiry of reviewed contributions ------------------------------------------------------------------------------
+
+
+def offline_contribution(config: Config, name: str) -> dict:
+    """A contribution kept pending with the real submit(), without a store (no platforms, hashtags or organisations)."""
+    known = contributions.Known({}, {}, {}, {}, {}, {}, {}, {}, {})
+    answers_ = contributions.Answers(name=name, slug=contributions.slugify(name), themes=["maths"])
+    answers_.source = "https://example.org/" + answers_.slug
+    return contributions.submit(config, answers_, contributions.community_graph(answers_, known), [])
+
+
+def closed_on(config: Config, receipt_: dict, status: str, stamp: str) -> None:
+    contributions._save_receipt(config, receipt_ | {"status": status, "updated": stamp})
+
+
+def test_prune_pending_removes_only_contributions_reviewed_longer_ago_than_asked(tmp_path: Path) -> None:
+    config = Config.from_env(environ={}, root=tmp_path, store=tmp_path / "store")
+    old_approved, old_rejected, recent_rejected, old_pending = (
+        offline_contribution(config, name) for name in ("Old Approved", "Old Rejected", "Recent Rejected", "Waiting")
+    )
+    closed_on(config, old_approved, "approved", "2026-01-01T10:00:00Z")
+    closed_on(config, old_rejected, "rejected", "2026-01-05T10:00:00Z")
+    closed_on(config, recent_rejected, "rejected", "2026-01-28T10:00:00Z")
+    closed_on(config, old_pending, "pending", "2025-06-01T10:00:00Z")  # never reviewed: kept however old
+    (config.pending_dir / "notes.json").write_text("[not a receipt]")
+
+    removed = contributions.prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC))
+
+    gone = {old_approved["id"], old_rejected["id"]}
+    assert sorted(p.name for p in removed) == sorted(f"{i}.{suffix}" for i in gone for suffix in ("json", "trig"))
+    assert [contributions.receipt(config, i) for i in gone] == [None, None]
+    for kept in (recent_rejected, old_pending):
+        assert contributions.receipt(config, kept["id"])["status"] in ("rejected", "pending")
+        assert contributions.contributed_triples(config, kept["id"])  # its TriG is still there
+    assert (config.pending_dir / "notes.json").exists()
+    assert contributions.prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC)) == []
+
+
+def test_prune_pending_removes_old_leftovers_of_interrupted_submissions_but_never_fresh_ones(tmp_path: Path) -> None:
+    config = Config.from_env(environ={}, root=tmp_path, store=tmp_path / "store")
+    kept = offline_contribution(config, "Still Pending")
+    directory = config.pending_dir
+    orphan, fresh_orphan, temporary = directory / "orphan.trig", directory / "fresh.trig", directory / ".x.json.1.tmp"
+    for path in (orphan, fresh_orphan, temporary):
+        path.write_text("")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (orphan, temporary, directory / f"{kept['id']}.trig"):
+        os.utime(path, (two_days_ago, two_days_ago))
+
+    removed = contributions.prune_pending(config, 0)  # 0 days: but a submission being written is never touched
+
+    assert sorted(removed) == sorted([orphan, temporary])
+    assert fresh_orphan.exists()
+    assert contributions.contributed_triples(config, kept["id"])  # a pending contribution's TriG, however old
+
+
+@pytest.mark.parametrize("days", [-1, float("nan")])
+def test_prune_pending_refuses_an_age_that_is_not_a_number_of_days(tmp_path: Path, days: float) -> None:
+    config = Config.from_env(environ={}, root=tmp_path, store=tmp_path / "store")
+    with pytest.raises(ValueError, match="--older-than must be a number of days"):
+        contributions.prune_pending(config, days)

@@ -7,6 +7,7 @@ it returns) is tested in tests/test_remote.py.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -306,3 +307,99 @@ def test_a_full_disk_fails_the_write_clearly_and_leaves_the_store_intact(scratch
             accepted = requests.put(server.url + target, data=large_ntriples(2000), headers=headers, timeout=60)
             assert accepted.status_code == 201, accepted.text
             assert version_of(server.url) != version
+
+
+# --- The server killed during a contribution's approval ------------------------------------------------------------
+
+COMMUNITY = "https://w3id.org/copgraph/id/community/"
+PROV = "http://www.w3.org/ns/prov#"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+def _contributed(url: str, name: str) -> str:
+    body = {"name": name, "themes": ["maths"], "source": "https://example.org/" + name.lower().replace(" ", "-")}
+    response = requests.post(url + "/contribute", json=body, headers={"Accept": "application/json"}, timeout=60)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def _approval_state(config: Config, receipt_id: str, slug: str) -> tuple[bool, bool]:
+    """(the community is in the store, the approval's PROV activity is in the store), as the served store holds them."""
+    dataset = open_dataset(config)
+    published = dataset.query(f"ASK {{ <{COMMUNITY}{slug}> <{LABEL}> ?name }}")
+    recorded = dataset.query(
+        f"ASK {{ <https://w3id.org/copgraph/id/activity/approval-{receipt_id}> <{PROV}generated> <{COMMUNITY}{slug}> }}"
+    )
+    return bool(published), bool(recorded)
+
+
+def _copgraph(config: Config, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPGRAPH_")}
+    command = copgraph_command(*args, "--root", str(config.root), "--store", str(config.store_dir))
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("moment", ["during the store write", "just after the swap"])
+def test_a_server_killed_during_an_approval_leaves_the_old_or_the_whole_new_state(
+    store_copy: Config, tmp_path: Path, moment: str
+) -> None:
+    """The whole server is killed (SIGKILL to its process group) while it approves a contribution: on restart the
+    store holds either the old state or the whole new one (record and PROV together), the data files agree with it or
+    `copgraph build` refuses until `copgraph export`, and approving again finishes the job."""
+    config, slug = store_copy, "killed-approval-circle"
+    record = config.root / "data" / "communities" / f"{slug}.ttl"
+    settings = {"maintainer_token": TOKEN, "rate_limit_per_minute": "0"}
+    with serving(config.root, config.store_dir, tmp_path / "server.log", **settings) as server:
+        receipt_id = _contributed(server.url, "Killed Approval Circle")
+        version, served = version_of(server.url), os.readlink(config.store_dir / "current")
+
+        def approve() -> None:
+            with suppress(requests.RequestException):  # the server is killed under it
+                url = f"{server.url}/maintain/contributions/{receipt_id}/approve"
+                requests.post(url, json={"reason": "fault test"}, headers=AUTH, timeout=120)
+
+        approval = threading.Thread(target=approve)
+        approval.start()
+        if moment == "during the store write":
+            wait_for(lambda: leftovers(config.store_dir), 60, "the approval began its new generation")
+        else:
+            wait_for(lambda: os.readlink(config.store_dir / "current") != served, 60, "the approval swapped")
+        server.kill()
+        approval.join(30)
+
+    published, recorded = _approval_state(config, receipt_id, slug)
+    assert published == recorded, "the community and its approval's provenance are in the store together or not at all"
+    if moment == "during the store write":
+        assert not published and open_dataset(config).version == version, "killed before the swap: the old state"
+        assert not record.exists()
+    status = json.loads((config.pending_dir / f"{receipt_id}.json").read_text())["status"]
+    if status == "approved":  # the kill came after the whole approval: the receipt is changed last
+        assert published and record.exists()
+    else:
+        assert status == "pending"
+
+    build_attempt = _copgraph(config, "build", "--no-validate")
+    if published and not record.exists():  # the new state, not yet in the files: no build may drop it
+        assert build_attempt.returncode == 2 and "copgraph export" in build_attempt.stderr, build_attempt.stderr
+        assert f"graph/communities/{slug}" in build_attempt.stderr
+    else:
+        assert build_attempt.returncode == 0, build_attempt.stderr
+
+    with serving(config.root, config.store_dir, tmp_path / "server.log", **settings) as server:
+        assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
+        again = requests.post(
+            f"{server.url}/maintain/contributions/{receipt_id}/approve", json={"reason": "again"}, headers=AUTH
+        )
+        if status == "approved":
+            assert again.status_code == 409, again.text
+        else:  # approving again finishes the job
+            assert again.status_code == 200, again.text
+            assert again.json()["status"] == "approved"
+    assert _approval_state(config, receipt_id, slug) == (True, True)
+    assert "Killed Approval Circle" in record.read_text()
+    activity = f"<https://w3id.org/copgraph/id/activity/approval-{receipt_id}>"
+    starts = open_dataset(config).query(f"SELECT ?t WHERE {{ {activity} <{PROV}startedAtTime> ?t }}")
+    assert len(list(starts)) == 1, "approving again replaced the first run's activity"
+    rebuilt = _copgraph(config, "build", "--no-validate")
+    assert rebuilt.returncode == 0, rebuilt.stderr  # the files now hold everything the store does
+    assert _approval_state(config, receipt_id, slug) == (True, True)

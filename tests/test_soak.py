@@ -1,9 +1,15 @@
-"""Soak: a bounded mixed load at concurrency 32 against the production server while a maintainer applies updates.
+"""Soak: a bounded mixed load at concurrency 32 against the production server while a maintainer applies updates
+and reviews contributions.
+
+The load is reads (queries, canned queries, records, Graph Store reads, health), validations and contributions
+(POST /contribute, good ones and some with markup); the maintainer updates a record every UPDATE_EVERY seconds and
+approves or rejects one of the contributions received so far every REVIEW_EVERY updates.
 
 Promised: no 5xx, no dropped connection, every read sees one whole dataset version (the version in its ETag is one
-the maintainer produced, and the record it shows has the label written for that version), and server memory does
-not grow without bound. The figures are printed, and written as JSON to $COPGRAPH_SOAK_REPORT when set
-(docs/reliability.md reports a run).
+the maintainer produced, and the record it shows has the label written for that version), every contribution is
+either received (201 with its receipt) or refused with a 4xx and field errors, and only received ones leave files in
+the pending area; every approval is published; server memory does not grow without bound. The figures are printed,
+and written as JSON to $COPGRAPH_SOAK_REPORT when set (docs/reliability.md reports a run).
 
     COPGRAPH_SOAK_SECONDS=120 COPGRAPH_SOAK_REPORT=soak.json .venv/bin/python -m pytest -m slow -s tests/test_soak.py
 """
@@ -28,7 +34,7 @@ import pytest
 import requests
 
 from copgraph.config import Config
-from copgraph.store import build, open_dataset
+from copgraph.store import Dataset, build, open_dataset
 from tests.conftest import REPO
 from tests.serving import Server, serving
 
@@ -39,6 +45,8 @@ MAX_REQUESTS = int(os.environ.get("COPGRAPH_SOAK_MAX_REQUESTS", "400000"))
 CONCURRENCY = 32
 WORKERS = 3
 UPDATE_EVERY = 2.0  # seconds between the maintainer's updates
+REVIEW_EVERY = 8  # updates between the maintainer's reviews of a contribution (approvals, with a rejection between)
+REVIEWED = {"approve": "approved", "reject": "rejected"}
 MEMORY_EVERY = 3.0  # seconds between samples of the server's memory
 TOKEN = "soak-maintainer-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -63,6 +71,29 @@ CANDIDATE = """@prefix cop: <https://w3id.org/copgraph/def/cop#> .
 
 def label_for(counter: int) -> str:
     return f"#UKFEchat soak {counter}"
+
+
+@dataclass
+class Contributions:
+    """What the load contributed: the receipts received (in order), refusals, and anything that was neither a receipt
+    nor a clear refusal. Shared by the client threads and the maintainer."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: int = 0
+    received: list[str] = field(default_factory=list)
+    refused: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    reviewed: dict[str, str] = field(default_factory=dict)  # receipt id -> "approved" or "rejected"
+
+    def next_name(self) -> str:
+        with self.lock:
+            self.sent += 1
+            return f"Soak Contribution {self.sent}"
+
+    def to_review(self) -> str | None:
+        with self.lock:
+            waiting = [receipt_id for receipt_id in self.received if receipt_id not in self.reviewed]
+            return waiting[0] if waiting else None
 
 
 @dataclass
@@ -102,6 +133,7 @@ class Maintainer:
 
     server: Server
     config: Config
+    contributions: Contributions
     labels: dict[str, str] = field(default_factory=dict)  # version -> the label it holds
     failures: list[str] = field(default_factory=list)
 
@@ -110,6 +142,8 @@ class Maintainer:
         counter = 0
         while not stop.wait(UPDATE_EVERY):
             counter += 1
+            if counter % REVIEW_EVERY == 0:
+                self.review(counter, "reject" if counter % (3 * REVIEW_EVERY) == 0 else "approve")
             update = (
                 f"DELETE {{ GRAPH <{COMMUNITY_GRAPH}> {{ <{COMMUNITY}> <{LABEL}> ?old }} }} "
                 f'INSERT {{ GRAPH <{COMMUNITY_GRAPH}> {{ <{COMMUNITY}> <{LABEL}> "{label_for(counter)}" }} }} '
@@ -123,8 +157,23 @@ class Maintainer:
             # Only this thread writes, so the version now served is the one this update made.
             self.labels[open_dataset(self.config).version] = label_for(counter)
 
-    def current_label(self) -> str:
-        rows = open_dataset(self.config).query(LABEL_AND_VERSION)
+    def review(self, counter: int, action: str) -> None:
+        """Approve or reject the oldest contribution not yet reviewed; the version it makes shows the same label."""
+        receipt_id = self.contributions.to_review()
+        if receipt_id is None:
+            return
+        url = f"{self.server.url}/maintain/contributions/{receipt_id}/{action}"
+        response = requests.post(url, json={"reason": f"soak review {counter}"}, headers=AUTH, timeout=120)
+        if response.status_code != 200 or response.json().get("status") != REVIEWED[action]:
+            self.failures.append(f"{action} {receipt_id}: {response.status_code} {response.text[:200]}")
+            return
+        with self.contributions.lock:
+            self.contributions.reviewed[receipt_id] = REVIEWED[action]
+        dataset = open_dataset(self.config)  # only this thread writes: the version the review made
+        self.labels[dataset.version] = self.current_label(dataset)
+
+    def current_label(self, dataset: Dataset | None = None) -> str:
+        rows = (dataset or open_dataset(self.config)).query(LABEL_AND_VERSION)
         return next(iter(rows))["label"].value
 
 
@@ -177,14 +226,38 @@ def validate(session: requests.Session, url: str) -> tuple[requests.Response, Ob
     return response, Observation("validate", None, None)
 
 
+def contribute(
+    session: requests.Session, url: str, contributions: Contributions, markup: bool = False
+) -> tuple[requests.Response, Observation]:
+    """A new community (or, with markup, one whose name holds a script): a receipt, or a 4xx with field errors."""
+    name = contributions.next_name()
+    body = {"name": f"<script>alert('{name}')</script>" if markup else name, "themes": ["maths", "pedagogy"]}
+    body["source"] = "https://example.org/soak/" + name.lower().replace(" ", "-")
+    response = session.post(url + "/contribute", json=body, headers={"Accept": "application/json"}, timeout=120)
+    with contributions.lock:
+        if (
+            response.status_code == 201
+            and not markup
+            and response.headers.get("Location", "").endswith(response.json().get("id", "?"))
+        ):
+            contributions.received.append(response.json()["id"])
+        elif 400 <= response.status_code < 500 and markup and response.json().get("errors", {}).get("name"):
+            contributions.refused[response.status_code] += 1
+        elif response.status_code < 500:  # a 5xx is counted with every other request's
+            contributions.problems.append(f"{name} (markup {markup}): {response.status_code} {response.text[:200]}")
+    return response, Observation("contribution", None, None)
+
+
 def health(session: requests.Session, url: str) -> tuple[requests.Response, Observation]:
     response = session.get(url + "/healthz", timeout=120)
     version = response.json().get("version") if response.status_code == 200 else None
     return response, Observation("health", version, None)
 
 
-def the_mix(slugs: list[str]) -> list[tuple[float, Callable[[requests.Session, str], tuple]]]:
-    """(weight, read): mostly queries and record fetches, as a public endpoint sees them."""
+def the_mix(
+    slugs: list[str], contributions: Contributions
+) -> list[tuple[float, Callable[[requests.Session, str], tuple]]]:
+    """(weight, request): mostly queries and record fetches, as a public endpoint sees them, and some contributions."""
     return [
         (25, read_label_and_version),
         (15, read_canned),
@@ -192,12 +265,14 @@ def the_mix(slugs: list[str]) -> list[tuple[float, Callable[[requests.Session, s
         (15, lambda session, url: read_other_record(session, url, slugs)),
         (10, read_graph),
         (10, health),
-        (5, validate),
+        (4, validate),
+        (2, lambda session, url: contribute(session, url, contributions)),
+        (1, lambda session, url: contribute(session, url, contributions, markup=True)),
     ]
 
 
-def client(url: str, tally: Tally, stop: threading.Event, slugs: list[str]) -> None:
-    mix = the_mix(slugs)
+def client(url: str, tally: Tally, stop: threading.Event, slugs: list[str], contributions: Contributions) -> None:
+    mix = the_mix(slugs, contributions)
     weights = [weight for weight, _ in mix]
     with requests.Session() as session:
         while not stop.is_set() and tally.claim():
@@ -262,9 +337,9 @@ def soak_store(tmp_path_factory: pytest.TempPathFactory) -> Config:
 def test_mixed_load_with_updates_sees_whole_versions_without_errors(soak_store: Config, tmp_path: Path) -> None:
     slugs = sorted(path.stem for path in (REPO / "data" / "communities").glob("*.ttl"))
     settings = {"maintainer_token": TOKEN, "rate_limit_per_minute": "0"}
-    tally, memory, stop = Tally(), [], threading.Event()
+    tally, memory, stop, contributions = Tally(), [], threading.Event(), Contributions()
     with serving(soak_store.root, soak_store.store_dir, tmp_path / "server.log", workers=WORKERS, **settings) as server:
-        maintainer = Maintainer(server, soak_store)
+        maintainer = Maintainer(server, soak_store, contributions)
         background = [
             threading.Thread(target=maintainer.run, args=(stop,)),
             threading.Thread(target=sample_memory, args=(server, stop, memory)),
@@ -273,7 +348,7 @@ def test_mixed_load_with_updates_sees_whole_versions_without_errors(soak_store: 
             thread.start()
         started = time.monotonic()
         with ThreadPoolExecutor(CONCURRENCY) as pool:
-            clients = [pool.submit(client, server.url, tally, stop, slugs) for _ in range(CONCURRENCY)]
+            clients = [pool.submit(client, server.url, tally, stop, slugs, contributions) for _ in range(CONCURRENCY)]
             stop.wait(SECONDS)
             stop.set()
             for running in clients:
@@ -282,7 +357,7 @@ def test_mixed_load_with_updates_sees_whole_versions_without_errors(soak_store: 
         for thread in background:
             thread.join(180)
 
-    report = summarise(tally, memory, maintainer, duration)
+    report = summarise(tally, memory, maintainer, duration, contributions)
     print("\nsoak:", json.dumps(report, indent=2))
     if os.environ.get("COPGRAPH_SOAK_REPORT"):
         Path(os.environ["COPGRAPH_SOAK_REPORT"]).write_text(json.dumps(report, indent=2))
@@ -292,12 +367,24 @@ def test_mixed_load_with_updates_sees_whole_versions_without_errors(soak_store: 
     assert maintainer.failures == []
     assert len(maintainer.labels) > 1, "the maintainer's updates were applied during the load"
     assert inconsistencies(tally.observations, maintainer.labels) == []
+    assert contributions.problems == [], "contributions neither received nor refused with field errors"
+    assert contributions.received and sum(contributions.refused.values()) > 0
+    assert "approved" in contributions.reviewed.values(), "the maintainer approved contributions during the load"
+    receipts = sorted(path.stem for path in soak_store.pending_dir.glob("*.json"))
+    assert receipts == sorted(contributions.received), "only received contributions left files in the pending area"
+    for receipt_id, status in contributions.reviewed.items():
+        stored = json.loads((soak_store.pending_dir / f"{receipt_id}.json").read_text())
+        assert stored["status"] == status
+        published = open_dataset(soak_store).query(f"ASK {{ <{stored['community']}> ?p ?o }}")
+        assert bool(published) == (status == "approved"), f"{stored['community']} {status}"
     third = max(1, len(memory) // 3)
     first, last = statistics.median(m for _, m in memory[:third]), statistics.median(m for _, m in memory[-third:])
     assert last <= 3 * first, f"server memory grew from {first / 2**20:.0f} MiB to {last / 2**20:.0f} MiB"
 
 
-def summarise(tally: Tally, memory: list[tuple[float, int]], maintainer: Maintainer, duration: float) -> dict:
+def summarise(
+    tally: Tally, memory: list[tuple[float, int]], maintainer: Maintainer, duration: float, contributions: Contributions
+) -> dict:
     seen = Counter(o.version for o in tally.observations if o.version)
     return {
         "seconds": round(duration, 1),
@@ -313,6 +400,12 @@ def summarise(tally: Tally, memory: list[tuple[float, int]], maintainer: Maintai
             for name, fraction in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
         },
         "versions_produced": len(maintainer.labels),
+        "contributions": {
+            "sent": contributions.sent,
+            "received": len(contributions.received),
+            "refused": {str(status): count for status, count in contributions.refused.items()},
+            "reviewed": dict(Counter(contributions.reviewed.values())),
+        },
         "versions_seen": len(seen),
         "memory_mib": [(second, round(rss / 2**20, 1)) for second, rss in memory],
     }

@@ -2,8 +2,9 @@
 figures, in the reports' style ("36 additions and six removed").
 
 The per-community changes come from the canned query ``queries/audit-to-audit-changes.rq`` (one query for the CLI,
-the /changes page and the API). Renames and moves between platforms cannot be derived: an observation carries
-copgraph's own label, not the name the audit used, and no platforms (see NOT_DERIVABLE).
+the /changes page and the API). Renames and moves between platforms come from what each audit's observation recorded:
+the name it listed the community under (``cop:observedName``) and the platforms it saw (``cop:observedPlatform``), so
+they are found only for communities both audits' imported rows named and placed (see DERIVED_FROM).
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from copgraph.canned import read_canned_query
 from copgraph.store import Dataset
 
 QUERY_FILE = "audit-to-audit-changes.rq"
-CHANGES = ("added", "closed", "not observed again")
+CHANGES = ("added", "closed", "not observed again", "renamed", "moved between platforms")
+# The changes whose entries also say what each audit recorded ("before" and "after").
+COMPARED = ("renamed", "moved between platforms")
 XSD_GYEAR = ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear")
 MEASURE = "https://w3id.org/copgraph/id/measure/"
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-NOT_DERIVABLE = {
-    "renamed": "An observation records the community, not the name the audit gave it, so renames cannot be derived.",
-    "moved between platforms": "Observations do not record platforms, so moves between platforms cannot be derived.",
+DERIVED_FROM = {
+    "renamed": "both audits listed the community, under names that differ other than in case, spaces and punctuation "
+    "(cop:observedName)",
+    "moved between platforms": "both audits recorded platforms for the community, and one saw it on a platform the "
+    "other did not (cop:observedPlatform)",
 }
 FIGURES_QUERY = """
 PREFIX cop: <https://w3id.org/copgraph/def/cop#>
@@ -57,9 +62,10 @@ class Comparison:
 
     from_year: str
     to_year: str
-    changes: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # change -> [{community, label}]
+    # change -> [{community, label}], and for renamed / moved also {before, after}: what each audit recorded
+    changes: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     published: dict[str, int | None] = field(default_factory=dict)  # added, removed, total_from, total_to
-    not_derivable: dict[str, str] = field(default_factory=lambda: dict(NOT_DERIVABLE))
+    derived_from: dict[str, str] = field(default_factory=lambda: dict(DERIVED_FROM))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -71,7 +77,9 @@ class Comparison:
             f"copgraph's observations of the {self.from_year} and {self.to_year} audits show "
             f"{in_words(counts['added'], 'addition')} and {in_words(counts['closed'])} closed; "
             f"{in_words(counts['not observed again'], 'community', 'communities')} observed in {self.from_year} "
-            f"{'was' if counts['not observed again'] == 1 else 'were'} not observed again in {self.to_year}."
+            f"{'was' if counts['not observed again'] == 1 else 'were'} not observed again in {self.to_year}; "
+            f"{in_words(counts['renamed'])} renamed and "
+            f"{in_words(counts['moved between platforms'], 'community', 'communities')} moved between platforms."
         )
 
     def published_sentence(self) -> str:
@@ -104,10 +112,16 @@ class Comparison:
         for change in CHANGES:
             entries = self.changes.get(change, [])
             lines.append(f"{change} ({len(entries)}):")
-            lines += [f"  {entry['label']}  <{entry['community']}>" for entry in entries] or ["  none"]
+            listed = [f"  {entry['label']}  <{entry['community']}>{_compared(entry)}" for entry in entries]
+            lines += listed or ["  none"]
         lines.append("")
-        lines += [f"{kind}: {why}" for kind, why in self.not_derivable.items()]
+        lines += [f"{kind}: {how}" for kind, how in self.derived_from.items()]
         return "\n".join(lines)
+
+
+def _compared(entry: dict[str, str]) -> str:
+    """What each audit recorded, "(before → after)", for a rename or a move; nothing for the other changes."""
+    return f"  ({entry['before']} → {entry['after']})" if "before" in entry else ""
 
 
 def check_years(from_year: str, to_year: str) -> None:
@@ -132,8 +146,11 @@ def compare(dataset: Dataset, root: Path, from_year: str, to_year: str) -> Compa
     }
     comparison = Comparison(from_year, to_year, changes={change: [] for change in CHANGES})
     for solution in dataset.query(query.text, substitutions=substitutions):
+        change = solution["change"].value
         entry = {"community": solution["community"].value, "label": solution["label"].value}
-        comparison.changes[solution["change"].value].append(entry)
+        if change in COMPARED:
+            entry |= {side: solution[side].value if solution[side] else "" for side in ("before", "after")}
+        comparison.changes[change].append(entry)
     comparison.published = published_figures(dataset, from_year, to_year)
     return comparison
 

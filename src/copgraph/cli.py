@@ -98,6 +98,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--expires-in", type=float, default=3600, help="seconds the token is valid (default 3600)")
     p.set_defaults(run=cmd_token)
 
+    p = commands.add_parser("prune-pending", parents=[common], help="remove contributions reviewed over DAYS ago")
+    p.add_argument(
+        "--older-than",
+        type=float,
+        required=True,
+        metavar="DAYS",
+        help="days since approval or rejection; pending contributions are always kept",
+    )
+    p.set_defaults(run=cmd_prune_pending)
     p = commands.add_parser("backup", parents=[common], help="copy the served store into a new, empty directory")
     p.add_argument("directory", type=Path, help="where to write the backup (must not exist, or be empty)")
     p.set_defaults(run=cmd_backup)
@@ -189,6 +198,16 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from copgraph.server import run
 
     run(config, dev=args.dev)
+    return OK
+
+
+def cmd_prune_pending(args: argparse.Namespace, config: Config) -> int:
+    from copgraph.contributions import prune_pending
+
+    removed = prune_pending(config, args.older_than)
+    for path in removed:
+        print(f"removed {path}")
+    print(f"{len(removed)} file(s) removed from {config.pending_dir}")
     return OK
 
 

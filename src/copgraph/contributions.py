@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,11 +70,37 @@ LIMITS = {
     "founded": 4,
     "reason": 2000,
 }
-MAX_ITEMS = 20  # platform rows, hashtags
+DEFAULT_LIMIT = 200  # every other field: known values are short, and a refusal never echoes more than this
+MULTI_LINE = ("description", "reason")  # every other answer is one line
+MAX_ITEMS = 20  # platform rows, hashtags, themes
 SIMILAR_NAME = 0.85  # difflib ratio at or above which two normalised names are flagged as likely the same community
-TAG = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-HASHTAG = re.compile(r"^#?(\w+)$")
+TAG = re.compile(r"<\s*(?:[/!?]|[a-zA-Z])")  # a tag, closed or not, a comment, a declaration
+
+
+def _noncharacter(text: str) -> bool:
+    """True if the text holds a Unicode noncharacter (U+FDD0..U+FDEF, or U+xFFFE / U+xFFFF in any plane)."""
+    return any(0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE for code in map(ord, text))
+
+
+# What plain text may not hold, each with the field error it gets (checked in this order).
+UNACCEPTABLE: tuple[tuple[Callable[[str], object], str], ...] = (
+    (re.compile(r"[\ud800-\udfff]").search, "Not valid Unicode text (a lone surrogate): send the text as UTF-8."),
+    (re.compile("\ufffd").search, "Part of this could not be read as UTF-8 (U+FFFD): send the text as UTF-8."),
+    (TAG.search, "HTML tags are not accepted here: write plain text, with no '<' before a letter, '/', '!' or '?'."),
+    (
+        re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]").search,
+        "Control characters are not accepted: write plain text.",
+    ),
+    (
+        re.compile("[\u202a-\u202e\u2066-\u2069]").search,
+        "Text direction controls (U+202A to U+202E, U+2066 to U+2069) are not accepted: they can disguise what the "
+        "text says.",
+    ),
+    (_noncharacter, "Unicode noncharacters (such as U+FFFF) are not accepted: write plain text."),
+)
+LINE_BREAK = re.compile(r"[\t\n\r]")
+OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # javascript:, data:, file:... (http(s) is checked first)
+HASHTAG = re.compile(r"#?([A-Za-z0-9_]+)")
 RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -194,25 +220,36 @@ class Answers:
 
 
 def _plain(name: str, value: str, errors: dict[str, list[str]]) -> str:
-    """The value stripped; an error (and "") if it holds markup, control characters or is too long."""
+    """The value stripped; an error (and "") unless it is plain text within the field's length, on one line unless
+    the field is MULTI_LINE: no markup, no control, text-direction or noncharacter code points, valid Unicode."""
     text = value.strip()
-    if TAG.search(text):
-        errors.setdefault(name, []).append("HTML tags are not accepted here: write plain text without <...> tags.")
-        return ""
-    if CONTROL.search(text):
-        errors.setdefault(name, []).append("Control characters are not accepted: write plain text.")
-        return ""
-    limit = LIMITS.get(name)
-    if limit and len(text) > limit:
+    limit = LIMITS.get(name, DEFAULT_LIMIT)
+    if len(text) > limit:
         errors.setdefault(name, []).append(f"Too long: at most {limit} characters (this has {len(text)}).")
+        return ""
+    for pattern, message in UNACCEPTABLE:
+        if pattern(text):
+            errors.setdefault(name, []).append(message)
+            return ""
+    if name not in MULTI_LINE and LINE_BREAK.search(text):
+        errors.setdefault(name, []).append("Write this on one line, without tabs or line breaks.")
         return ""
     return text
 
 
 def _http_url(name: str, value: str, errors: dict[str, list[str]]) -> str:
+    """An http(s) URL that is also a valid IRI (so it can name a thing in RDF), or "" with an error."""
     text = _plain(name, value, errors)
-    if text and (not text.startswith(("http://", "https://")) or not urlsplit(text).netloc or " " in text):
-        errors.setdefault(name, []).append(f"Not a web address: give a full http(s):// URL, not {text!r}.")
+    if not text:
+        return ""
+    try:
+        ox.NamedNode(text)
+        problem = "" if text.startswith(("http://", "https://")) and urlsplit(text).netloc else "not an http(s) URL"
+    except ValueError as error:  # not an IRI (Oxigraph says why), or a host urlsplit cannot read
+        problem = str(error)
+    if problem:
+        shown = text if len(text) <= 80 else text[:80] + "..."
+        errors.setdefault(name, []).append(f"Not a web address ({problem}): give a full http(s):// URL, not {shown!r}.")
         return ""
     return text
 
@@ -242,7 +279,9 @@ def check_answers(raw: Mapping[str, list[str]], known: Known) -> Answers:
     updates = _one_of("updates", _first(raw, "updates"), known.communities, errors, "community")
     slug = updates or slugify(name)
     if name and not slug:
-        errors.setdefault("name", []).append("The name needs at least one letter or digit.")
+        errors.setdefault("name", []).append(
+            "The name needs at least one letter a-z or digit 0-9: they make the community's address."
+        )
     elif not updates and slug in known.communities:
         errors.setdefault("name", []).append(
             f"A community with this name ({known.communities[slug]}, /id/community/{slug}) is already published: "
@@ -257,7 +296,9 @@ def check_answers(raw: Mapping[str, list[str]], known: Known) -> Answers:
     answers.platforms = _platforms(raw.get("platforms", []), known, errors)
     answers.hashtags = _hashtags(raw.get("hashtags", []), errors)
     answers.themes = []
-    for theme in raw.get("themes", []):
+    if len(raw.get("themes", [])) > MAX_ITEMS:
+        errors.setdefault("themes", []).append(f"At most {MAX_ITEMS} themes.")
+    for theme in raw.get("themes", [])[:MAX_ITEMS]:
         checked = _one_of("themes", theme, known.themes, errors, "theme")
         if checked and checked not in answers.themes:
             answers.themes.append(checked)
@@ -302,6 +343,13 @@ def _platforms(rows: list[str], known: Known, errors: dict[str, list[str]]) -> l
             continue
         if account.startswith(("http://", "https://")):
             account = _http_url("platforms", account, errors)
+            if not account:
+                continue
+        elif OTHER_SCHEME.match(account) or account.startswith("//"):
+            errors.setdefault("platforms", []).append(
+                f"Give the handle (e.g. @name) or a full http(s):// address, not {account[:80]!r}."
+            )
+            continue
         elif " " in account:
             errors.setdefault("platforms", []).append(f"A handle has no spaces: {account!r}.")
             continue
@@ -311,14 +359,17 @@ def _platforms(rows: list[str], known: Known, errors: dict[str, list[str]]) -> l
 
 def _hashtags(values: list[str], errors: dict[str, list[str]]) -> list[str]:
     tags: list[str] = []
+    if len(values) > MAX_ITEMS:
+        errors.setdefault("hashtags", []).append(f"At most {MAX_ITEMS} hashtags.")
+        return tags
     for value in values:
         for word in re.split(r"[\s,]+", _plain("hashtags", value, errors)):
             if not word:
                 continue
-            match = HASHTAG.match(word)
+            match = HASHTAG.fullmatch(word)
             if not match or len(word) > LIMITS["hashtags"]:
                 errors.setdefault("hashtags", []).append(
-                    f"Not a hashtag: {word!r}. Write '#' and letters, digits or '_' (e.g. #UKFEchat)."
+                    f"Not a hashtag: {word!r}. Write '#' and letters a-z, digits or '_' (e.g. #UKFEchat)."
                 )
             elif "#" + match.group(1) not in tags:
                 tags.append("#" + match.group(1))
@@ -622,6 +673,19 @@ def _activity(receipt: dict, outcome: str, reason: str, started: str, ended: str
     return [ox.Triple(s, node(p), o) for s, p, o in statements]
 
 
+def _history(store: ox.Store, receipt: dict, outcome: str, reason: str, started: str) -> list[ox.Triple]:
+    """The provenance graph with this review's activity in it; a review run again after a crash (the receipt still
+    pending) replaces the activity its first run stored, so it never has two start or end times."""
+    activity = _activity(receipt, outcome, reason, started, now())
+    again = activity[0].subject
+    kept = [
+        q.triple
+        for q in store.quads_for_pattern(None, None, None, ox.NamedNode(PROVENANCE_GRAPH))
+        if q.subject != again
+    ]
+    return kept + activity
+
+
 def _pending_receipt(config: Config, receipt_id: str) -> dict:
     found = receipt(config, receipt_id)
     if found is None or found["status"] != "pending":
@@ -669,11 +733,9 @@ def approve(
             )
             if not report.conforms:
                 raise ContributionError(field_errors(report))
-            provenance = ox.NamedNode(PROVENANCE_GRAPH)
-            history = [q.triple for q in store.quads_for_pattern(None, None, None, provenance)]
-            history += _activity(found, "approval", reason, started, now())
+            history = _history(store, found, "approval", reason, started)
             holder["record"] = _replace_graph(store, named, record)
-            holder["history"] = _replace_graph(store, provenance, history)
+            holder["history"] = _replace_graph(store, ox.NamedNode(PROVENANCE_GRAPH), history)
 
         write(config, change, f"approve:{receipt_id}")
         if after_store_write:
@@ -693,10 +755,8 @@ def reject(config: Config, receipt_id: str, reason: str) -> dict:
         holder: dict[str, list[ox.Triple]] = {}
 
         def change(store: ox.Store) -> None:
-            provenance = ox.NamedNode(PROVENANCE_GRAPH)
-            history = [q.triple for q in store.quads_for_pattern(None, None, None, provenance)]
-            history += _activity(found, "rejection", reason, started, now())
-            holder["history"] = _replace_graph(store, provenance, history)
+            history = _history(store, found, "rejection", reason, started)
+            holder["history"] = _replace_graph(store, ox.NamedNode(PROVENANCE_GRAPH), history)
 
         write(config, change, f"reject:{receipt_id}")
         _atomic_write(config.root / PROVENANCE_FILE, _record_file(holder["history"]))
@@ -733,3 +793,63 @@ def _close(config: Config, found: dict, status: str, reason: str) -> dict:
     closed = found | {"status": status, "reason": reason, "updated": now()}
     _save_receipt(config, closed)
     return closed
+
+
+# --- Expiry --------------------------------------------------------------------------------------------------------
+
+REVIEWED = ("approved", "rejected")
+# Leftovers of a submission are only removed at least this old: a submission being written is never touched.
+LEFTOVER_AGE = timedelta(hours=1)
+
+
+def prune_pending(config: Config, older_than_days: float, at: datetime | None = None) -> list[Path]:
+    """Remove the files of contributions approved or rejected more than `older_than_days` ago (their receipt, then
+    their TriG), and what interrupted submissions left (a TriG without a receipt, temporary files) if that old and
+    at least LEFTOVER_AGE old. Pending contributions are never removed. Returns the files removed; ValueError for a
+    negative age.
+
+    The approval or rejection itself stays recorded as PROV in the store and data/provenance.ttl; only the
+    contributor's receipt (and its address) goes."""
+    if not older_than_days >= 0:  # also refuses NaN
+        raise ValueError(f"--older-than must be a number of days, 0 or more; got {older_than_days}")
+    directory = config.pending_dir
+    if not directory.is_dir():
+        return []
+    moment = at or datetime.now(UTC)
+    cutoff = moment - timedelta(days=older_than_days)
+    removed: list[Path] = []
+    with _review_lock(config):  # no review closes a receipt while its files go
+        for path in sorted(directory.glob("*.json")):
+            try:
+                found = json.loads(path.read_text(encoding="utf-8"))
+                closed = found["status"] in REVIEWED and _parse_stamp(found["updated"]) < cutoff
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # not a receipt this code wrote: left for a person to look at
+            if closed:
+                removed += _unlink(path, path.with_suffix(".trig"))
+        receipts_left = {path.stem for path in directory.glob("*.json")}
+        for path in sorted([*directory.glob("*.trig"), *directory.glob(".*.tmp")]):
+            if path.stem not in receipts_left and _modified(path) < min(cutoff, moment - LEFTOVER_AGE):
+                removed += _unlink(path)
+    return removed
+
+
+def _parse_stamp(stamp: str) -> datetime:
+    """A receipt's time ("2026-11-23T10:47:11Z"), aware, in UTC."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _modified(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _unlink(*paths: Path) -> list[Path]:
+    """Remove the files, in this order (the receipt first: without it a contribution is invisible)."""
+    gone = []
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        gone.append(path)
+    return gone

@@ -305,10 +305,21 @@ def _zombie(pid: int) -> bool:
 
 def remove_old_generations(store_dir: Path) -> None:
     current = current_generation(store_dir)
-    generations = sorted(p for p in (store_dir / "generations").iterdir() if not p.name.startswith("."))
+    # Oldest first by when each was completed: names carry the time to the second only, so two writes within one
+    # second would sort by their version hashes, and the one just replaced could be removed under its readers.
+    generations = sorted(
+        (p for p in (store_dir / "generations").iterdir() if not p.name.startswith(".")), key=_completed_at
+    )
     older = [p for p in generations if p != current]
     for stale in older[: max(0, len(older) - KEEP_PREVIOUS)]:
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def _completed_at(generation: Path) -> tuple[int, str]:
+    try:
+        return (generation.joinpath("meta.json").stat().st_mtime_ns, generation.name)
+    except FileNotFoundError:
+        return (0, generation.name)
 
 
 def current_generation(store_dir: Path) -> Path | None:

@@ -8,8 +8,10 @@ must come from the ``source`` column or ``--source`` for the whole file, since e
 ``--mapping`` renames columns, either inline (``name=Community Name,url=Website``) or as a JSON file holding
 ``{"name": "Community Name", ...}``. Rows are matched to communities copgraph already has (homepage, then hashtag,
 then handle, then name); an importer never invents a community. A row becomes ``id/observation/<slug>-<year>`` in
-``data/audits/<year>-observations.ttl``. Nothing is written unless every row is good (or ``skip_bad`` is given) and
-the result conforms to the shapes in the context of the published data.
+``data/audits/<year>-observations.ttl``, recording the name the audit used (``cop:observedName``) and the platforms it
+saw (``cop:observedPlatform``), from which ``copgraph diff`` derives renames and moves between platforms. Nothing is
+written unless every row is good (or ``skip_bad`` is given) and the result conforms to the shapes in the context of
+the published data.
 """
 
 from __future__ import annotations
@@ -65,6 +67,11 @@ SELECT ?community ?kind ?value WHERE {
   UNION { ?community cop:hashtag/cop:normalisedTag ?value BIND("hashtag" AS ?kind) }
   UNION { ?community cop:hasPresence/cop:handle ?value BIND("handle" AS ?kind) }
 }
+"""
+PLATFORM_QUERY = """
+PREFIX cop: <https://w3id.org/copgraph/def/cop#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?platform ?label WHERE { ?platform a cop:Platform . OPTIONAL { ?platform rdfs:label ?label } }
 """
 
 
@@ -183,6 +190,13 @@ class CommunityIndex:
             self.keys.setdefault((kind, self._normal(kind, value)), set()).add(community)
         for quad in store.quads_for_pattern(None, ox.NamedNode(str(RDFS.label)), None):
             self.labels[quad.subject.value] = quad.object.value
+        # Platforms by their slug and by their label, compared as names are ("Email list", "email-list").
+        self.platforms: dict[str, str] = {}
+        for solution in store.query(PLATFORM_QUERY):
+            platform = solution["platform"].value
+            self.platforms[normalise_name(platform.rsplit("/", 1)[-1])] = platform
+            if solution["label"] is not None:
+                self.platforms[normalise_name(solution["label"].value)] = platform
 
     @staticmethod
     def _normal(kind: str, value: str) -> str:
@@ -221,6 +235,18 @@ class CommunityIndex:
             return None, f"{row['name']!r} is not in copgraph yet: contribute it at /contribute, then import again"
         names = ", ".join(sorted(f"{self.labels.get(c, c)} ({c.rsplit('/', 1)[-1]})" for c in candidates))
         return None, f"{row['name']!r} matches more than one community by {first}: {names}; make the row specific"
+
+    def platforms_seen(self, cell: str) -> tuple[list[str], list[str]]:
+        """(platform IRIs, names matching no platform) of a platforms cell such as ``Twitter:@handle;Zoom``."""
+        seen, unknown = [], []
+        for token in split_cell(cell):
+            name = token.partition(":")[0].strip()
+            platform = self.platforms.get(normalise_name(name))
+            if platform is None:  # a bare address names no platform: report it whole
+                unknown.append(token if token.startswith(("http://", "https://")) else name or token)
+            elif platform not in seen:
+                seen.append(platform)
+        return seen, unknown
 
 
 def _activity(cell: str) -> tuple[str | None, str | None]:
@@ -322,14 +348,18 @@ def plan_import(
             plan.notes.append(
                 RowProblem(number, f"subject focus {', '.join(unmatched)} matches no theme: not recorded")
             )
-        if activity is None and members is None and status is None:
+        platforms, unknown = index.platforms_seen(row.get("platforms", ""))
+        if unknown:
             plan.notes.append(
-                RowProblem(number, f"{row['name']!r} matched, but the row records no activity, members or status")
+                RowProblem(
+                    number,
+                    f"platform {', '.join(unknown)} is not in copgraph (data/platforms.ttl): not recorded",
+                )
             )
-            continue
         plan.observations[observation] = number
         _add_observation(graph, observation, community, index.labels.get(community, row["name"]), year, url)
         _add_values(graph, URIRef(observation), activity, members, status, themes)
+        _add_seen(graph, URIRef(observation), row["name"], platforms)
     if plan.observations:
         _ensure_audit(graph, year, source or next(iter(graph.objects(None, DCTERMS.source))), elsewhere)
         plan.file_text = FILE_NOTE + graph.serialize(format="turtle")
@@ -369,6 +399,13 @@ def _add_values(
         graph.add((subject, COP.status, iri("status", status)))
     for theme in themes:
         graph.add((subject, DCTERMS.subject, iri("theme", theme)))
+
+
+def _add_seen(graph: Graph, subject: URIRef, name: str, platforms: list[str]) -> None:
+    """What the audit listed: the community's name as it wrote it (on one line) and the platforms it saw."""
+    graph.add((subject, COP.observedName, Literal(" ".join(name.split()))))
+    for platform in platforms:
+        graph.add((subject, COP.observedPlatform, URIRef(platform)))
 
 
 def _ensure_audit(graph: Graph, year: str, source: object, elsewhere: set[str]) -> None:

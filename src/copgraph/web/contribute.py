@@ -73,38 +73,84 @@ def form_description(known: contrib.Known) -> dict:
             "source": {"required": True, "format": "http(s) URL of a public page supporting the facts"},
             "updates": {"allowed": known.communities, "format": "slug of the community this updates"},
         },
-        "plain_text": "HTML tags are refused in every field.",
+        "plain_text": (
+            "Every value is plain text: HTML tags, control characters, text-direction controls and Unicode "
+            "noncharacters are refused, and every field but description is one line. JSON values are strings "
+            "(founded may be a number; platforms are objects), never other types."
+        ),
     }
 
 
-def raw_answers() -> dict[str, list[str]]:
-    """The request's answers as field -> list of strings, from a JSON object or a form; platform rows as
-    "slug<TAB>account"."""
+def raw_answers() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The request's answers as field -> list of strings, from a JSON object or a form (platform rows as
+    "slug<TAB>account"), and the errors of JSON values of the wrong type (those fields are left out)."""
     if request.is_json:
-        body = request.get_json(silent=True)
-        return _from_json(body) if isinstance(body, Mapping) else {"form": []}
+        body = json_object()
+        if body is None:
+            return {}, {"form": ["Send a JSON object of the fields (GET /contribute with Accept JSON lists them)."]}
+        return _from_json(body)
     form = request.form
     answers = {name: form.getlist(name) for name in contrib.FIELDS if name != "platforms"}
     rows = zip(form.getlist("platform"), form.getlist("account"), strict=False)
     answers["platforms"] = [f"{slug}\t{account}" for slug, account in rows]
-    return answers
+    return answers, {}
 
 
-def _from_json(body: Mapping) -> dict[str, list[str]]:
+def json_object() -> Mapping | None:
+    """The request's JSON body if it is an object; None for anything else (not JSON, another JSON value, nesting
+    deeper than the parser goes)."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        return None
+    return body if isinstance(body, Mapping) else None
+
+
+LIST_FIELDS = ("hashtags", "themes")  # a list of strings, or one string
+PLATFORM_KEYS = ("platform", "account")
+
+
+def _from_json(body: Mapping) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each field's text values; a value of another JSON type is a field error, never turned into text."""
     answers: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
     for name in contrib.FIELDS:
         value = body.get(name)
         if value is None:
             continue
-        items = value if isinstance(value, list) else [value]
+        if name == "founded" and type(value) is int:  # a year may be sent as a number
+            value = str(value)
         if name == "platforms":
-            answers[name] = [
-                f"{item.get('platform') or ''}\t{item.get('account') or ''}" if isinstance(item, Mapping) else str(item)
-                for item in items
-            ]
+            items = value if isinstance(value, list) else [value]
+            if all(_platform_item(item) for item in items):
+                answers[name] = [f"{item.get('platform') or ''}\t{item.get('account') or ''}" for item in items]
+            else:
+                errors[name] = [
+                    'Give a list of objects {"platform": slug, "account": handle or http(s) URL}, each value text.'
+                ]
+        elif name in LIST_FIELDS:
+            items = value if isinstance(value, list) else [value]
+            if all(isinstance(item, str) for item in items):
+                answers[name] = items
+            else:
+                errors[name] = [f'Give a list of text values, e.g. ["{"maths" if name == "themes" else "#UKFEchat"}"].']
+        elif isinstance(value, str):
+            answers[name] = [value]
         else:
-            answers[name] = [str(item) for item in items if not isinstance(item, Mapping | list)]
-    return answers
+            errors[name] = [f"Give text here, not {_json_type(value)}."]
+    return answers, errors
+
+
+def _platform_item(item: object) -> bool:
+    return isinstance(item, Mapping) and all(isinstance(item.get(key), str | None) for key in PLATFORM_KEYS)
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 @blueprint.route("/contribute", methods=["GET"])
@@ -120,13 +166,16 @@ def contribute_form() -> Response:
 def contribute() -> Response:
     """Check, validate and keep a contribution pending; answer its receipt (303/201) or the field errors (400)."""
     known = contrib.known_values(dataset())
-    raw = raw_answers()
-    if "form" in raw:
-        return _refused(
-            {"form": ["Send a JSON object of the fields (GET /contribute with Accept JSON lists them)."]}, known, {}
-        )
+    raw, wrong_types = raw_answers()
+    if "form" in wrong_types:
+        return _refused(wrong_types, known, {})
     try:
         answers = contrib.check_answers(raw, known)
+    except contrib.ContributionError as error:
+        return _refused(error.errors | wrong_types, known, raw)  # "must be text" rather than "is required"
+    if wrong_types:
+        return _refused(wrong_types, known, raw)
+    try:
         graph = contrib.community_graph(answers, known)
         _validate(answers, graph)
     except contrib.ContributionError as error:
@@ -269,9 +318,13 @@ def reject(receipt_id: str) -> Response:
 
 
 def _reason() -> str:
-    body = request.get_json(silent=True) if request.is_json else None
-    reason = body.get("reason", "") if isinstance(body, Mapping) else request.form.get("reason", "")
-    return reason if isinstance(reason, str) else ""
+    body = json_object() if request.is_json else None
+    reason = body.get("reason") if body is not None else request.form.get("reason")
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):  # raised inside the review, which answers it as the field's 400
+        raise contrib.ContributionError({"reason": [f"Give the reason as text, not {_json_type(reason)}."]})
+    return reason
 
 
 def _review(receipt_id: str, operation: Callable[[], dict]) -> Response:

@@ -3,11 +3,18 @@
 Indirect identification (`/store?default`, `/store?graph=IRI`, a relative IRI resolved against the request) and
 direct identification (`/store/some/path`: the graph whose IRI is that URL). GET and HEAD are open to everyone;
 PUT, POST and DELETE need the maintainer's token and are atomic.
+
+Reads use the worker's own reader of the store (as pages and queries do), which keeps the generation it opened open
+until the dataset changes: an open generation stays readable even after a later write prunes its directory. Only
+the opening of a newer generation can lose a race with pruning (two writes in between); then the read is retried on
+the generation served by then.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -16,11 +23,12 @@ from werkzeug.datastructures import FileStorage
 
 from copgraph import sparql
 from copgraph.rdf import untrusted_input_problem
+from copgraph.store import StoreUnreadable
 from copgraph.vocab import GRAPH
 from copgraph.web.auth import require_maintainer
 from copgraph.web.errors import error_response
 from copgraph.web.sparql_endpoint import GRAPH_TYPES, ProtocolError
-from copgraph.web.store_access import writer
+from copgraph.web.store_access import config, dataset, writer
 from copgraph.web.writes import perform
 
 blueprint = Blueprint("graph_store", __name__)
@@ -35,6 +43,8 @@ INPUT_TYPES = {
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "text/n3": ox.RdfFormat.N3,
 }
+# Attempts at opening the served generation for a read: each failed one lost a race with pruning (see above).
+READ_ATTEMPTS = 3
 EXTENSIONS = {
     ".ttl": "text/turtle",
     ".nt": "application/n-triples",
@@ -106,7 +116,7 @@ def _without_extension(iri: str) -> str:
 
 
 def _read(target: str | None) -> Response:
-    triples = writer().read_graph(target)
+    triples = _graph_triples(target)
     if triples is None:
         return error_response(404, f"There is no graph {target} in this store.")
     accept = request.accept_mimetypes
@@ -122,6 +132,34 @@ def _read(target: str | None) -> Response:
     response = Response(body, mimetype=media_type)
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _graph_triples(target: str | None) -> list[ox.Triple] | None:
+    """The graph's triples (None: no such named graph) from the served generation, retrying when the generation the
+    reader was opening had been pruned meanwhile. A store that cannot be opened while `current` stays put raises
+    StoreUnreadable (503)."""
+    if config().remote_query_url:
+        return writer().read_graph(target)
+    link = config().store_dir / "current"
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        served = _link_target(link)
+        try:
+            store = dataset().store
+            break
+        except StoreUnreadable:
+            if attempt == READ_ATTEMPTS or _link_target(link) == served:
+                raise  # damaged, not pruned: there is nothing newer to read
+    if target is not None and not store.contains_named_graph(ox.NamedNode(target)):
+        return None
+    graph = ox.DefaultGraph() if target is None else ox.NamedNode(target)
+    return [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+
+
+def _link_target(link: Path) -> str | None:
+    try:
+        return os.readlink(link)
+    except OSError:
+        return None
 
 
 def _body_triples(base_iri: str) -> list[ox.Triple]:

@@ -225,6 +225,8 @@ PROPERTY_LABELS = {
         (COP.activityLevel, "Activity level"),
         (COP.memberCount, "Member count"),
         (COP.reportedFigure, "Reported figures"),
+        (COP.observedName, "Name in the audit"),
+        (COP.observedPlatform, "Platforms seen"),
         (RDFS.comment, "Comment"),
         (SKOS.prefLabel, "Preferred label"),
         (LABEL, "Name"),
@@ -272,7 +274,9 @@ COMMUNITY_SECTIONS = (
 # Columns of the parts tables, in order; other properties the parts have follow.
 PART_COLUMNS = {
     "presences": _iris(COP.onPlatform, COP.handle, SCHEMA.url),
-    "observations": _iris(COP.year, DCTERMS.date, COP.inAudit, COP.status, COP.activityLevel),
+    "observations": _iris(
+        COP.year, DCTERMS.date, COP.inAudit, COP.observedName, COP.observedPlatform, COP.status, COP.activityLevel
+    ),
     "figures": _iris(COP.year, COP.inAudit, COP.measure, COP.value, COP.unit),
 }
 PART_LABELS = {"presences": "Presence", "observations": "Observation", "figures": "Figure"}
