@@ -209,13 +209,15 @@ def _child_main(conn: Connection, store_dir: str, memory_limit: int, max_rows: i
 class Executor:
     """A worker's handle on its query child: sends a query, waits at most the timeout, replaces a dead child."""
 
-    def __init__(self, store_dir: Path, timeout: float, memory_limit: int, max_rows: int):
+    def __init__(
+        self, store_dir: Path, timeout: float, memory_limit: int, max_rows: int, reader: StoreReader | None = None
+    ):
         self.store_dir, self.timeout, self.memory_limit, self.max_rows = store_dir, timeout, memory_limit, max_rows
         self._lock = threading.Lock()
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._owner_pid = os.getpid()
-        self._reader: StoreReader | None = None  # for bounded lookups, evaluated in this process
+        self._reader = reader  # for bounded lookups, evaluated in this process (the worker's own reader, if given)
 
     def run(self, request: QueryRequest) -> QueryOutcome:
         if is_bounded_lookup(request.query):

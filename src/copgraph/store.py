@@ -348,6 +348,9 @@ class Dataset:
         return self.store.query(sparql, **options)
 
 
+OPEN_ATTEMPTS = 3  # a generation pruned while being opened is retried with the newer one
+
+
 class StoreReader:
     """Hands out the current Dataset, reopening it when a build has swapped in a new generation."""
 
@@ -358,19 +361,29 @@ class StoreReader:
         self._dataset: Dataset | None = None
 
     def current(self) -> Dataset:
-        try:
-            target = os.readlink(self._link)
-        except FileNotFoundError:
-            raise StoreMissing(f"no store at {self.store_dir}: run `copgraph build` first") from None
-        if target != self._target or self._dataset is None:
+        """The generation `current` points at. If opening it fails because a write pruned it meanwhile (the link has
+        moved on), the newer one is opened instead; a failure while the link stays put is a damaged store."""
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            target = self._link_target()
+            if target == self._target and self._dataset is not None:
+                return self._dataset
             try:
                 self._dataset = Dataset((self.store_dir / target).resolve())
+                self._target = target
+                return self._dataset
             except (OSError, RuntimeError, ValueError, TypeError) as error:  # RuntimeError: RocksDB's corruption
+                if attempt < OPEN_ATTEMPTS and self._link_target() != target:
+                    continue  # pruned while being opened: read the newer generation
                 # The detail names paths on the server: it goes to the log, not to whoever made the request.
                 logging.getLogger(__name__).error("cannot open the store generation %s: %s", target, error)
                 raise StoreUnreadable("the store cannot be opened; the server's log says why") from None
-            self._target = target
-        return self._dataset
+        raise AssertionError("unreachable")
+
+    def _link_target(self) -> str:
+        try:
+            return os.readlink(self._link)
+        except FileNotFoundError:
+            raise StoreMissing(f"no store at {self.store_dir}: run `copgraph build` first") from None
 
 
 def open_dataset(config: Config) -> Dataset:

@@ -172,6 +172,9 @@ def _reuse_parsed_sparql() -> None:
 _reuse_parsed_sparql()
 
 
+OUT_STEPS = 2  # how far out from the input (and from the records the rules compare it with) statements are read
+
+
 class StoreContextValidator:
     """Validate a contribution against the published *store*, reading only the part of it the shapes can see.
 
@@ -184,8 +187,6 @@ class StoreContextValidator:
     tests/test_validation_scale.py checks that it reaches the same verdict as the whole-graph Validator on every
     example in tests/invalid and tests/valid.
     """
-
-    OUT_STEPS = 2
 
     def __init__(self, store: ox.Store, shapes: Graph, root: Path):
         self.store, self.shapes, self.root = store, shapes, root
@@ -213,7 +214,7 @@ class StoreContextValidator:
         about = {q.subject for q in contribution} | {
             q.object for q in contribution if isinstance(q.object, ox.NamedNode)
         }
-        context.add_out(about, self.OUT_STEPS)
+        context.add_out(about, OUT_STEPS)
         context.add_rule_partners(contribution, about)
         graph = add_to_graph(Graph(), contribution)
         add_to_graph(graph, context.quads())
@@ -282,10 +283,8 @@ class _StoreNeighbourhood:
         for community in communities:  # observations and figures of each community, with their audits
             parts |= {q.subject for q in self._match(None, _OBSERVED, community)}
             parts |= {q.subject for q in self._match(None, _FIGURE_OF, community)}
-        self.add_out(communities | parts, self.OUT_STEPS_FOR_PARTNERS)
+        self.add_out(communities | parts, OUT_STEPS)
         self._add_part_of_chains(communities)
-
-    OUT_STEPS_FOR_PARTNERS = 2
 
     def _same_handle_owners(self, contribution: list[ox.Quad]) -> set:
         """Communities with a presence on the same platform under the same handle, ignoring case (rule 2)."""
@@ -322,4 +321,3 @@ class _StoreNeighbourhood:
 
     def quads(self) -> Iterable[ox.Quad]:
         return self._quads
-

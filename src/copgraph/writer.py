@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from copgraph.config import Config
-from copgraph.store import open_dataset, write
+from copgraph.store import write
 
 
 def _graph(name: str | None) -> ox.NamedNode | ox.DefaultGraph:
@@ -27,13 +27,6 @@ class LocalWriter:
     def update(self, text: str, base_iri: str | None = None) -> None:
         """Run a SPARQL Update; SyntaxError if it does not parse (nothing is written then)."""
         write(self.config, lambda store: store.update(text, base_iri=base_iri), f"update:{text}")
-
-    def read_graph(self, name: str | None) -> list[ox.Triple] | None:
-        """The graph's triples, or None if there is no such named graph (the default graph always exists)."""
-        store = open_dataset(self.config).store  # StoreMissing (503) when the store is missing or cannot be opened
-        if name is not None and not store.contains_named_graph(ox.NamedNode(name)):
-            return None
-        return [q.triple for q in store.quads_for_pattern(None, None, None, _graph(name))]
 
     # Whether a graph existed is read from the store copy being written, under the write lock, not from a separately
     # opened generation (which a concurrent write may have pruned meanwhile).

@@ -28,7 +28,9 @@ def create_app(config: Config | None = None) -> Flask:
         reader, executor, writer = connect(config)
     else:
         reader = StoreReader(config.store_dir)
-        executor = Executor(config.store_dir, config.query_timeout, config.query_memory_mb * 2**20, config.max_rows)
+        executor = Executor(
+            config.store_dir, config.query_timeout, config.query_memory_mb * 2**20, config.max_rows, reader
+        )
         writer = LocalWriter(config)
     app.extensions["copgraph.reader"] = reader
     app.extensions["copgraph.executor"] = executor

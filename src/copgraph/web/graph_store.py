@@ -12,9 +12,7 @@ the generation served by then.
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -23,7 +21,6 @@ from werkzeug.datastructures import FileStorage
 
 from copgraph import sparql
 from copgraph.rdf import untrusted_input_problem
-from copgraph.store import StoreUnreadable
 from copgraph.vocab import GRAPH
 from copgraph.web.auth import require_maintainer
 from copgraph.web.errors import error_response
@@ -44,7 +41,6 @@ INPUT_TYPES = {
     "text/n3": ox.RdfFormat.N3,
 }
 # Attempts at opening the served generation for a read: each failed one lost a race with pruning (see above).
-READ_ATTEMPTS = 3
 EXTENSIONS = {
     ".ttl": "text/turtle",
     ".nt": "application/n-triples",
@@ -135,31 +131,15 @@ def _read(target: str | None) -> Response:
 
 
 def _graph_triples(target: str | None) -> list[ox.Triple] | None:
-    """The graph's triples (None: no such named graph) from the served generation, retrying when the generation the
-    reader was opening had been pruned meanwhile. A store that cannot be opened while `current` stays put raises
-    StoreUnreadable (503)."""
+    """The graph's triples (None: no such named graph) from the served generation (the worker's reader, which retries
+    a generation pruned while it was being opened)."""
     if config().remote_query_url:
         return writer().read_graph(target)
-    link = config().store_dir / "current"
-    for attempt in range(1, READ_ATTEMPTS + 1):
-        served = _link_target(link)
-        try:
-            store = dataset().store
-            break
-        except StoreUnreadable:
-            if attempt == READ_ATTEMPTS or _link_target(link) == served:
-                raise  # damaged, not pruned: there is nothing newer to read
+    store = dataset().store
     if target is not None and not store.contains_named_graph(ox.NamedNode(target)):
         return None
     graph = ox.DefaultGraph() if target is None else ox.NamedNode(target)
     return [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
-
-
-def _link_target(link: Path) -> str | None:
-    try:
-        return os.readlink(link)
-    except OSError:
-        return None
 
 
 def _body_triples(base_iri: str) -> list[ox.Triple]:
