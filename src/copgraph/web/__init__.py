@@ -11,6 +11,7 @@ from copgraph.executor import Executor, QueryError
 from copgraph.store import StoreMissing, StoreReader
 from copgraph.web import errors, metrics, security
 from copgraph.web.errors import error_response
+from copgraph.web.fast_lookups import FastLookups
 from copgraph.web.store_access import ResultCache
 from copgraph.writer import LocalWriter
 
@@ -38,9 +39,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["copgraph.writer"] = writer
 
     # Reads are open to any origin; writes need a bearer token (not a cookie), so CORS cannot lend them authority.
-    CORS(app, expose_headers=["ETag", "Copgraph-Truncated", "X-SPARQL-MaxRows", "Link", "Location"], max_age=86400)
+    CORS(app, expose_headers=CORS_EXPOSED_HEADERS, max_age=86400)
     Compress(app)
     errors.register(app)
+    app.wsgi_app = FastLookups(app, app.wsgi_app, CORS_EXPOSED_HEADERS)
     security.register(app)
 
     @app.errorhandler(QueryError)
@@ -87,6 +89,7 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+CORS_EXPOSED_HEADERS = ["ETag", "Copgraph-Truncated", "X-SPARQL-MaxRows", "Link", "Location"]
 COMPRESSED_TYPES = [
     "text/html",
     "text/css",

@@ -9,6 +9,7 @@ from functools import lru_cache
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import CombinedMultiDict, MIMEAccept
 from werkzeug.http import http_date, parse_accept_header
+from werkzeug.utils import get_content_type
 
 from copgraph import sparql
 from copgraph.executor import QueryError, QueryOutcome, QueryRequest
@@ -86,9 +87,12 @@ def endpoint() -> Response:
 
 
 def service_address() -> str:
-    """This endpoint's address, the base of relative IRIs in a query: from the WSGI environment directly, because
-    werkzeug's request.base_url (IRI decoding and re-encoding) costs more than a whole lookup query."""
-    environ = request.environ
+    return address_of(request.environ)
+
+
+def address_of(environ: dict) -> str:
+    """The requested address without its query, the base of relative IRIs in a query: from the WSGI environment
+    directly, because werkzeug's request.base_url (IRI decoding and re-encoding) costs more than a lookup query."""
     host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
     return f"{environ['wsgi.url_scheme']}://{host}{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
 
@@ -121,15 +125,23 @@ def answer(query: QueryRequest) -> Response:
 
 
 def respond(outcome: QueryOutcome, built_at: str) -> Response:
-    response = Response(outcome.body, mimetype=outcome.media_type)
-    if "charset" not in response.content_type and outcome.media_type.startswith(("text/", "application/sparql")):
-        response.content_type = f"{outcome.media_type}; charset=utf-8"
+    response = Response(outcome.body, content_type=content_type_of(outcome.media_type))
     response.headers["Vary"] = "Accept"
     if outcome.truncated:
         response.headers["Copgraph-Truncated"] = f"max-rows={config().max_rows}"
         response.headers["X-SPARQL-MaxRows"] = str(config().max_rows)
         response.headers["Warning"] = f'199 copgraph "result truncated to {config().max_rows} rows"'
     return conditional(response, outcome.version, outcome.media_type, built_at)
+
+
+@lru_cache(maxsize=64)
+def content_type_of(media_type: str) -> str:
+    """The Content-Type of an answer: werkzeug's (a charset for text/* and XML) and UTF-8 named for the SPARQL
+    results formats too, whose specifications fix it."""
+    content_type = get_content_type(media_type, "utf-8")
+    if "charset" not in content_type and media_type.startswith(("text/", "application/sparql")):
+        content_type = f"{media_type}; charset=utf-8"
+    return content_type
 
 
 def conditional(response: Response, version: str, media_type: str, built_at: str) -> Response:
@@ -151,7 +163,7 @@ def _http_date(built_at: str) -> str:
 
 def read_operation() -> Operation:
     """The query or update in a Protocol request, with its dataset parameters; ProtocolError if malformed."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD: GET's headers without the body
         source, graph_source = request.args, request.args
         if "update" in request.args:
             raise ProtocolError(400, "SPARQL Update must be sent with POST, not GET.")
