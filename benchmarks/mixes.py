@@ -14,6 +14,7 @@ Mixes (`build_mixes`):
 - engine: the canned queries of queries/*.rq (all their parameters are optional, so they run unbound), POST, JSON;
 - light: `SELECT ?l { <iri> rdfs:label ?l }` and `DESCRIBE <iri>` over the sample IRIs of every kind, GET;
 - record: a community's record as Turtle and as JSON-LD (Oxigraph 0.5's server writes JSON-LD, expanded);
+- record-graph: the same, a SPARQL store asked for copgraph's own record query instead of DESCRIBE (the same graph);
 - repeated: communities-per-platform, again and again (answered from copgraph's result cache when it is on);
 - realistic: a Zipf (s = 1.1) sequence over the canned queries and record fetches, popular things first, from a seed.
 
@@ -69,9 +70,11 @@ class Mix:
     server: str  # "uncached" or "cached": which copgraph server it is measured against
     ops: list[Op]
     notes: list[str] = field(default_factory=list)
+    record_equivalent: str | None = None  # what a SPARQL store is asked for a record; None: the run's setting
 
     def requests(self, target_kind: str, record_equivalent: str = "describe") -> list[Request]:
-        return [render(op, target_kind, record_equivalent) for op in self.ops]
+        equivalent = self.record_equivalent or record_equivalent
+        return [render(op, target_kind, equivalent) for op in self.ops]
 
     def summary(self) -> dict:
         labels: dict[str, int] = {}
@@ -227,7 +230,7 @@ def build_mixes(
     zipf_s: float = 1.1,
     excluded: dict[str, str] | None = None,
 ) -> dict[str, Mix]:
-    """The five mixes. `excluded` maps canned query names to why they are left out at this size (too slow to put
+    """The six mixes. `excluded` maps canned query names to why they are left out at this size (too slow to put
     under load); they still get their sequential latency measured elsewhere."""
     excluded = excluded or {}
     rng = random.Random(seed)
@@ -264,6 +267,15 @@ def build_mixes(
         "uncached",
         record_ops,
     )
+    # The same fetches, a SPARQL store asked for copgraph's own record query: both servers return the same graph.
+    record_graph = Mix(
+        "record-graph",
+        "the record mix, a SPARQL store asked for copgraph's record CONSTRUCT (the same graph as copgraph's record) "
+        "with the same Accept",
+        "uncached",
+        record_ops,
+        record_equivalent="construct",
+    )
 
     by_name = {q.name: q for q in canned}
     repeated_ops = [canned_op(by_name[REPEATED_QUERY])] if REPEATED_QUERY in by_name else []
@@ -285,4 +297,4 @@ def build_mixes(
         sequence,
         list(notes),
     )
-    return {mix.name: mix for mix in (engine, light, record, repeated, realistic)}
+    return {mix.name: mix for mix in (engine, light, record, record_graph, repeated, realistic)}

@@ -13,8 +13,9 @@ Per size N (work folder benchmarks/work/<N>/, git-ignored):
    data is within its bound, and copgraph (`copgraph serve`) uncached (`COPGRAPH_RESULT_CACHE_ENTRIES=0`);
 4. the median latency of every canned query, sequentially (copgraph, Oxigraph, rdflib-endpoint); a query slower
    than --max-query-seconds on copgraph or Oxigraph is left out of the load mixes at this size (and said so);
-5. mixes engine, light, record against uncached copgraph; then copgraph with its result cache on, and mixes
-   repeated, realistic; every mix validated on every target first, then alternated in rounds (benchmarks.driver);
+5. mixes engine, light, record, record-graph against uncached copgraph; then copgraph with its result cache on,
+   and mixes repeated, realistic; every mix validated on every target first, then alternated in rounds
+   (benchmarks.driver);
 6. memory of every server's process tree (and per copgraph worker), copgraph's result-cache hits per mix;
 7. SHACL timings from benchmarks.shacl_bench.measure(root, manifest) if that module exists.
 
@@ -55,7 +56,7 @@ WORK = REPO / "benchmarks" / "work"
 RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_SIZES = "1000,10000,100000,1000000"
 QUICK_SIZES = "1000,10000"
-UNCACHED_MIXES = ("engine", "light", "record")
+UNCACHED_MIXES = ("engine", "light", "record", "record-graph")
 CACHED_MIXES = ("repeated", "realistic")
 
 
