@@ -34,7 +34,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, XSD
 
 from copgraph.config import Config
-from copgraph.ingest.facts import iri, new_graph, platform_id, slugify
+from copgraph.ingest.facts import add_presence_triples, iri, new_graph, platform_id, slugify
 from copgraph.store import Dataset, write
 from copgraph.validate import Report, Validator
 from copgraph.vocab import COP, GRAPH, PREFIXES, SCHEMA, thing
@@ -407,22 +407,7 @@ def community_graph(answers: Answers, known: Known) -> Graph:
             graph.add((hashtag, RDFS.label, Literal(tag)))
             graph.add((hashtag, COP.normalisedTag, Literal(normalised)))
             graph.add((hashtag, DCTERMS.source, source))
-    seen: dict[str, int] = {}
-    for platform, account in answers.platforms:
-        seen[platform] = seen.get(platform, 0) + 1
-        suffix = "" if seen[platform] == 1 else f"-{seen[platform]}"
-        presence = iri("presence", f"{answers.slug}-{platform}{suffix}")
-        label = f"{answers.name} on {known.platforms[platform]}"
-        graph.add((community, COP.hasPresence, presence))
-        graph.add((presence, RDF.type, COP.Presence))
-        graph.add((presence, COP.onPlatform, iri("platform", platform)))
-        if account.startswith(("http://", "https://")):
-            graph.add((presence, SCHEMA.url, URIRef(account)))
-        elif account:
-            graph.add((presence, COP.handle, Literal(account)))
-            label += f" ({account})"
-        graph.add((presence, RDFS.label, Literal(label)))
-        graph.add((presence, DCTERMS.source, source))
+    add_presence_triples(graph, community, answers.slug, answers.name, answers.platforms, known.platforms, [source])
     if answers.organisation:
         graph.add((community, COP[answers.role], iri("organisation", answers.organisation)))
     graph.add((community, DCTERMS.source, source))

@@ -319,27 +319,44 @@ def add_presences(
     """One cop:Presence per platform token; a bare token repeating a platform already given in detail is dropped."""
     tokens = [token.partition(":") for token in split_list(row["platforms"])]
     detailed = {platform_id(name) for name, _, detail in tokens if detail}
-    seen: dict[str, int] = {}
+    accounts = []
     for name, _, detail in tokens:
         platform = platform_id(name)
         if platform not in platform_labels:
             raise ValueError(f"communities.csv: unknown platform {name!r} for {row['id']}")
-        if not detail and platform in detailed:
-            continue
+        if detail or platform not in detailed:
+            accounts.append((platform, detail))
+    add_presence_triples(graph, community, row["id"], row["name"], accounts, platform_labels, row_sources)
+
+
+def add_presence_triples(
+    graph: Graph,
+    community: URIRef,
+    slug: str,
+    name: str,
+    accounts: list[tuple[str, str]],
+    platform_labels: dict[str, str],
+    sources: list[URIRef],
+) -> None:
+    """A community's presences, one per (platform id, account) pair, where an account is a handle, an address or "":
+    presence/<slug>-<platform>[-n] (n from the second on the same platform), labelled "<name> on <platform>
+    (<handle>)". Shared by the facts conversion and contributions, so both write presences alike."""
+    seen: dict[str, int] = {}
+    for platform, account in accounts:
         seen[platform] = seen.get(platform, 0) + 1
         suffix = "" if seen[platform] == 1 else f"-{seen[platform]}"
-        presence = iri("presence", f"{row['id']}-{platform}{suffix}")
-        label = f"{row['name']} on {platform_labels[platform]}"
+        presence = iri("presence", f"{slug}-{platform}{suffix}")
+        label = f"{name} on {platform_labels[platform]}"
         graph.add((community, COP.hasPresence, presence))
         graph.add((presence, RDF.type, COP.Presence))
         graph.add((presence, COP.onPlatform, iri("platform", platform)))
-        if detail.startswith(("http://", "https://")):
-            graph.add((presence, SCHEMA.url, URIRef(detail)))
-        elif detail:
-            graph.add((presence, COP.handle, Literal(detail)))
-            label += f" ({detail})"
+        if account.startswith(("http://", "https://")):
+            graph.add((presence, SCHEMA.url, URIRef(account)))
+        elif account:
+            graph.add((presence, COP.handle, Literal(account)))
+            label += f" ({account})"
         graph.add((presence, RDFS.label, Literal(label)))
-        add_sources(graph, presence, row_sources)
+        add_sources(graph, presence, sources)
 
 
 def convert_hashtags(rows: list[dict[str, str]]) -> Graph:
