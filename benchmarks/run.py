@@ -551,6 +551,16 @@ def run_size(label: str, root: Path, manifest: dict | None, work: Path, args: ar
     triples = entry["build"]["copgraph"].get("triples")
     canned = mixes.canned_queries()
 
+    def start_rdflib():  # noqa: ANN202 - a context manager of targets
+        return targets.rdflib_server(
+            root,
+            logs,
+            triples=triples,
+            max_triples=args.rdflib_max_triples,
+            load_timeout=args.rdflib_load_timeout,
+            memory_mb=args.rdflib_memory_mb,
+        )
+
     with contextlib.ExitStack() as servers:
         rdflib = None
         if args.no_rdflib:
@@ -558,16 +568,7 @@ def run_size(label: str, root: Path, manifest: dict | None, work: Path, args: ar
         else:
             say("  starting rdflib-endpoint ...")
             try:
-                rdflib = servers.enter_context(
-                    targets.rdflib_server(
-                        root,
-                        logs,
-                        triples=triples,
-                        max_triples=args.rdflib_max_triples,
-                        load_timeout=args.rdflib_load_timeout,
-                        memory_mb=args.rdflib_memory_mb,
-                    )
-                )
+                rdflib = servers.enter_context(start_rdflib())
                 entry["rdflib"] = {"loaded": True, "load_seconds": rdflib.started_seconds}
                 say(f"  rdflib-endpoint loaded in {rdflib.started_seconds:.1f} s")
             except targets.TargetSkipped as skipped:
@@ -588,16 +589,7 @@ def run_size(label: str, root: Path, manifest: dict | None, work: Path, args: ar
             if rdflib is not None and not rdflib.alive():
                 say("  restarting rdflib-endpoint (stopped while busy) ...")
                 entry["rdflib"]["restarted"] = "stopped during the canned queries while still busy with one"
-                rdflib = servers.enter_context(
-                    targets.rdflib_server(
-                        root,
-                        logs,
-                        triples=triples,
-                        max_triples=args.rdflib_max_triples,
-                        load_timeout=args.rdflib_load_timeout,
-                        memory_mb=args.rdflib_memory_mb,
-                    )
-                )
+                rdflib = servers.enter_context(start_rdflib())
             say("  starting Oxigraph server (no timeout) ...")
             oxigraph = servers.enter_context(targets.oxigraph_server(generation, logs, timeout_s=None))
             others = [oxigraph] + ([rdflib] if rdflib else [])

@@ -281,6 +281,20 @@ def disk_usage(path: Path) -> dict:
 # --- Building and loading ------------------------------------------------------------------------------------------
 
 
+def run_timed(command: list[str], log: Path, timeout: float, what: str) -> float:
+    """Run a command to its end (output to `log`), stopped after `timeout` seconds; its wall-clock seconds."""
+    start = time.monotonic()
+    process = spawn(command, log, clean_environment())
+    try:
+        status = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        raise TargetFailed(f"{what} did not finish within {timeout:.0f} s:\n{log_tail(log)}") from None
+    if status != 0:
+        raise TargetFailed(f"{what} failed (exit {status}):\n{log_tail(log)}")
+    return time.monotonic() - start
+
+
 def build_copgraph_store(root: Path, store: Path, log: Path, validate: bool = False, timeout: float = 7200) -> dict:
     """`copgraph build [--no-validate]` into a fresh store directory, timed. The store directory is emptied first,
     so the time and the size are those of one clean build."""
@@ -289,16 +303,7 @@ def build_copgraph_store(root: Path, store: Path, log: Path, validate: bool = Fa
     command = [str(COPGRAPH), "build", "--root", str(root), "--store", str(store)]
     if not validate:
         command.append("--no-validate")
-    start = time.monotonic()
-    process = spawn(command, log, clean_environment())
-    try:
-        status = process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        stop(process)
-        raise TargetFailed(f"copgraph build did not finish within {timeout:.0f} s:\n{log_tail(log)}") from None
-    seconds = time.monotonic() - start
-    if status != 0:
-        raise TargetFailed(f"copgraph build failed (exit {status}):\n{log_tail(log)}")
+    seconds = run_timed(command, log, timeout, "copgraph build")
     match = re.findall(r"built .*?: (\d+) triples in (\d+) graphs, version (\w+)", log.read_text(errors="replace"))
     triples, graphs, version = (int(match[-1][0]), int(match[-1][1]), match[-1][2]) if match else (None, None, None)
     return {
@@ -318,16 +323,7 @@ def oxigraph_load(files: list[Path], location: Path, log: Path, triples: int | N
     shutil.rmtree(location, ignore_errors=True)
     location.parent.mkdir(parents=True, exist_ok=True)
     command = [str(OXIGRAPH), "load", "--location", str(location), "--file", *map(str, files)]
-    start = time.monotonic()
-    process = spawn(command, log, clean_environment())
-    try:
-        status = process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        stop(process)
-        raise TargetFailed(f"oxigraph load did not finish within {timeout:.0f} s:\n{log_tail(log)}") from None
-    seconds = time.monotonic() - start
-    if status != 0:
-        raise TargetFailed(f"oxigraph load failed (exit {status}):\n{log_tail(log)}")
+    seconds = run_timed(command, log, timeout, "oxigraph load")
     return {
         "command": [*command[:6], f"... {len(files)} file(s)"] if len(files) > 3 else command,
         "files": len(files),
