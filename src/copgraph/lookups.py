@@ -9,6 +9,7 @@ SERVICE ...) goes to the query process with its timeout and memory cap.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _LOOKUP_TOKEN = re.compile(
     r"\s*(?:(?P<iri><[^<>\"{}|^`\\\s]*>)|(?P<var>[?$][A-Za-z_]\w*)"
@@ -31,6 +32,7 @@ def _lookup_tokens(query: str) -> list[tuple[str, str]] | None:
     return tokens
 
 
+@lru_cache(maxsize=4096)  # asked twice per lookup (web/fast_lookups.py, then Executor.run), and clients repeat
 def is_bounded_lookup(query: str) -> bool:
     """True for `[PREFIX p: <iri>]* (DESCRIBE <iri>+ | SELECT [DISTINCT] (?v+|*) [WHERE] { S P O [.] } [LIMIT n]
     [OFFSET n] | ASK [WHERE] { S P O [.] })` with S a constant IRI, P an IRI, `a` or a variable, O an IRI or a
