@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+from pathlib import Path
 
+import pytest
 import requests
 from SPARQLWrapper import JSON, SPARQLWrapper
+
+from copgraph.config import Config
+from tests.conftest import REPO, copgraph_command, free_port, wait_until_serving
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/copgraph/def/cop#CommunityOfPractice> }"
 
@@ -62,3 +69,30 @@ def test_sparqlwrapper_select(server: str) -> None:
     client.setReturnFormat(JSON)
     result = client.query().convert()
     assert int(result["results"]["bindings"][0]["n"]["value"]) > 0
+
+
+@pytest.mark.parametrize(("setting", "logged"), [(None, True), ("false", False), ("on", True)])
+def test_the_access_log_is_one_line_a_request_unless_turned_off(
+    built_config: Config, tmp_path: Path, setting: str | None, logged: bool
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPGRAPH_")}
+    env |= {"COPGRAPH_ROOT": str(REPO), "COPGRAPH_STORE": str(built_config.store_dir)}
+    if setting is not None:
+        env["COPGRAPH_ACCESS_LOG"] = setting
+    output = tmp_path / "out.log"
+    command = copgraph_command("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
+    with output.open("wb") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}/healthz", process)
+            assert requests.get(f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", timeout=10).status_code == 200
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    assert ('"GET /sparql HTTP/1.1" 200' in output.read_text(errors="replace")) is logged
+
+
+def test_an_access_log_setting_that_is_not_true_or_false_is_refused() -> None:
+    with pytest.raises(ValueError, match="COPGRAPH_ACCESS_LOG must be true or false"):
+        Config.from_env(environ={"COPGRAPH_ACCESS_LOG": "sometimes"})

@@ -33,6 +33,7 @@ class Config:
     pending: Path | None = None  # contributions awaiting review; default: beside the store (<root>/var/pending)
     rate_limit_per_minute: int = 30  # requests a client may make to a rate-limited route, per worker; 0: no limit
     trusted_proxy: str = ""  # proxy addresses whose X-Forwarded-For names the client; empty: trust no header
+    access_log: bool = True  # one line per request on standard output; off where a proxy in front logs them
 
     @property
     def store_dir(self) -> Path:
@@ -65,8 +66,15 @@ def _resolve(path: object) -> Path | None:
     return None if path is None else Path(path).resolve()
 
 
+BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
 def _coerce(name: str, kind: object, raw: str) -> object:
     kind_text = str(kind)
+    if kind_text == "bool":
+        if raw.lower() not in BOOLEANS:
+            raise ValueError(f"COPGRAPH_{name.upper()} must be true or false, not {raw!r}")
+        return BOOLEANS[raw.lower()]
     for number, words in ((int, "a whole number"), (float, "a number")):
         if kind_text == number.__name__:
             try:

@@ -62,7 +62,7 @@ def _run_granian(config: Config) -> None:
         blocking_threads=1,
         respawn_failed_workers=True,
         respawn_interval=0.5,
-        log_access=True,
+        log_access=config.access_log,
         log_access_format='%(addr)s - "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms',
     ).serve()
 
@@ -75,7 +75,7 @@ def _gunicorn_application(config: Config):  # noqa: ANN202 - gunicorn is importe
             settings = {
                 "bind": f"{config.host}:{config.port}",
                 "workers": config.workers,
-                "accesslog": "-",
+                "accesslog": "-" if config.access_log else None,
                 # A worker waits at most the query timeout for its query process; past that something else is wrong.
                 "timeout": int(config.query_timeout) + 30,
                 "graceful_timeout": 10,
