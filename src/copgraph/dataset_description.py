@@ -11,8 +11,10 @@ pending contributions. Triple counts count statements graph by graph, as the N-Q
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -76,7 +78,12 @@ class Statistics:
 
 
 def publish(
-    store: ox.Store, generation: Path, base: str, previous: Path | None = None, dumps: list[Dump] | None = None
+    store: ox.Store,
+    generation: Path,
+    base: str,
+    previous: Path | None = None,
+    dumps: list[Dump] | None = None,
+    statistics: Statistics | None = None,
 ) -> None:
     """Write a new generation's dumps and ontology documentation and complete its /graph/dataset description.
 
@@ -85,13 +92,22 @@ def publish(
     """
     from copgraph.ontology_docs import write_documentation
 
-    if dumps is None:  # a build passes the dumps it wrote before adding the description
-        dumps = write_dumps(store, generation / "dumps")
-    describe(store, base, dumps)
+    if dumps is None:  # a build passes the dumps (and statistics) it made before adding the description
+        dumps, statistics = dumps_and_statistics(store, generation, base)
+    describe(store, base, dumps, statistics)
     write_documentation(store, generation, previous)
 
 
-def describe(store: ox.Store, base: str, dumps: list[Dump]) -> None:
+def dumps_and_statistics(store: ox.Store, generation: Path, base: str) -> tuple[list[Dump], Statistics]:
+    """Write the dumps while the statistics are counted: both only read the store, and Oxigraph evaluates queries and
+    writes the N-Quads the dumps start from without holding the GIL, so the two share the cores."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        statistics = pool.submit(compute_statistics, store, base)
+        dumps = write_dumps(store, generation / "dumps")
+        return dumps, statistics.result()
+
+
+def describe(store: ox.Store, base: str, dumps: list[Dump], statistics: Statistics | None = None) -> None:
     """Add the VoID statistics and DCAT metadata to the store's /graph/dataset graph (replacing its void:triples, and
     dropping void:subset links to graphs that are not published)."""
     graph = ox.NamedNode(DATASET_GRAPH)
@@ -101,12 +117,20 @@ def describe(store: ox.Store, base: str, dumps: list[Dump]) -> None:
         stale_subset = quad.predicate.value == VOID + "subset" and quad.object.value not in published
         if quad.predicate.value == VOID + "triples" or stale_subset:
             store.remove(quad)
-    statistics = compute_statistics(store, base)
-    store.extend(ox.Quad(s, p, o, graph) for s, p, o in description_triples(statistics, base, dumps))
+    if statistics is None:
+        statistics = compute_statistics(store, base)
+    # Bulk: no write-ahead log, which otherwise stayed in the store (73 MB at 100k communities); the generation is not
+    # served until it is complete, so the description needs no transaction.
+    store.bulk_extend(ox.Quad(s, p, o, graph) for s, p, o in description_triples(statistics, base, dumps))
 
 
 def compute_statistics(store: ox.Store, base: str) -> Statistics:
-    """Count what the published graphs hold: SPARQL over their union for distinct things, one pass for statements."""
+    """Count what the published graphs hold, in SPARQL over their union.
+
+    Each distinct subject and object is decoded once, after a DISTINCT that the engine evaluates on its internal
+    identifiers, and classified here: a FILTER (isIRI, STRSTARTS, DATATYPE) over `?s ?p ?o` decodes every term of every
+    statement instead (at 100k communities, 33 s against 11 s for the entities, subjects, objects and datatypes).
+    """
     graphs = published_graphs(store)
     # Statements per property (quads: a triple in two graphs counts twice), counted by the engine, not in Python.
     properties: Counter[str] = Counter()
@@ -126,45 +150,48 @@ def compute_statistics(store: ox.Store, base: str) -> Statistics:
                     links[predicate] += 1
     uri_space = base + "id/"
 
-    def select(query: str) -> list[ox.QuerySolution]:
-        return list(store.query(query, default_graph=graphs))
-
-    def count(query: str) -> int:
-        return int(select(query)[0]["n"].value)
+    def select(query: str) -> ox.QuerySolutions:
+        return store.query(query, default_graph=graphs)  # type: ignore[return-value]
 
     classes = {
         row["class"].value: int(row["n"].value)
         for row in select(f"SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{RDF}type> ?class }} GROUP BY ?class")
         if isinstance(row["class"], ox.NamedNode)
     }
+    distinct_subjects = entities = 0
+    for row in select("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
+        distinct_subjects += 1
+        subject = row[0]
+        if isinstance(subject, ox.NamedNode) and subject.value.startswith(uri_space):
+            entities += 1
+    distinct_objects = 0
+    datatypes = set()
+    for row in select("SELECT DISTINCT ?o WHERE { ?s ?p ?o }"):
+        distinct_objects += 1
+        if isinstance(row[0], ox.Literal):
+            datatypes.add(row[0].datatype.value)
+    communities = {
+        row[0].value
+        for row in select(f"SELECT DISTINCT ?c WHERE {{ ?c a <{COP}CommunityOfPractice> }}")
+        if isinstance(row[0], ox.NamedNode) and row[0].value.startswith(uri_space)
+    }
     return Statistics(
         triples=sum(properties.values()),
-        entities=count(
-            "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE "
-            f'{{ ?s ?p ?o FILTER (isIRI(?s) && STRSTARTS(STR(?s), "{_escaped(uri_space)}")) }}'
-        ),
-        distinct_subjects=count("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
-        distinct_objects=count("SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
+        entities=entities,
+        distinct_subjects=distinct_subjects,
+        distinct_objects=distinct_objects,
         classes=dict(sorted(classes.items())),
         properties=dict(sorted(properties.items())),
-        vocabularies=_vocabularies(store, graphs, [*properties, *classes]),
+        vocabularies=_vocabularies(store, graphs, [*properties, *classes, *datatypes]),
         sources=[
             row["source"].value
             for row in select(f"SELECT DISTINCT ?source WHERE {{ ?s <{DCT}source> ?source FILTER isIRI(?source) }}")
         ],
-        examples=[
-            row["c"].value
-            for row in select(
-                f'SELECT DISTINCT ?c WHERE {{ ?c a <{COP}CommunityOfPractice> FILTER STRSTARTS(STR(?c), "'
-                f'{_escaped(uri_space)}") }} ORDER BY ?c LIMIT {EXAMPLES}'
-            )
-        ],
+        # As `ORDER BY ?c LIMIT 3`: SPARQL orders IRIs by their characters, as Python orders strings. Sorting in the
+        # engine decoded the IRIs again at every comparison (5.5 s at 100k communities, against 0.6 s here).
+        examples=heapq.nsmallest(EXAMPLES, communities),
         wikidata_links={predicate: links[predicate] for predicate in SAME_AS.values()},
     )
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _is_wikidata(term: object) -> bool:
@@ -172,12 +199,9 @@ def _is_wikidata(term: object) -> bool:
 
 
 def _vocabularies(store: ox.Store, graphs: list, terms: list[str]) -> list[str]:
-    """The namespaces of every property, class and literal datatype used; a namespace `X#` whose `X` is an
+    """The namespaces of every property, class and literal datatype used (`terms`); a namespace `X#` whose `X` is an
     owl:Ontology in the store is given as that ontology's IRI (copgraph's own: .../def/cop)."""
-    datatypes = store.query(
-        "SELECT DISTINCT (DATATYPE(?o) AS ?d) WHERE { ?s ?p ?o FILTER isLiteral(?o) }", default_graph=graphs
-    )
-    namespaces = {_namespace(term) for term in [*terms, *(row["d"].value for row in datatypes)]}
+    namespaces = {_namespace(term) for term in terms}
     declared = store.query(f"SELECT ?o WHERE {{ ?o a <{OWL}Ontology> }}", default_graph=graphs)
     ontologies = {row["o"].value for row in declared}
     return sorted(ns[:-1] if ns.endswith("#") and ns[:-1] in ontologies else ns for ns in namespaces if ns)
