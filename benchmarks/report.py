@@ -173,12 +173,24 @@ def target_rows(results: dict) -> list[list[str]]:
         rows.append(
             ["Engine-bound queries, sequential", size_label(entry), "≥ 0.9× oxigraph", ratio(value), verdict, note]
         )
-    for entry in sizes:
-        value = entry["build"].get("rate_ratio")
-        verdict = "–" if value is None else ("**met**" if value >= BUILD_GOAL else "**missed**")
-        rows.append(
-            ["Build rate vs `oxigraph load`", size_label(entry), f"≥ {BUILD_GOAL:g}×", ratio(value), verdict, ""]
-        )
+    build_rows = (
+        ("Build rate vs `oxigraph load` (whole build)", lambda b: b.get("rate_ratio"), "load, dumps, statistics, docs"),
+        (
+            "Load phase vs `oxigraph load`",
+            lambda b: (b.get("load_phase") or {}).get("ratio_default_graph"),
+            "copgraph's named graphs, Oxigraph's default graph",
+        ),
+        (
+            "Load phase vs `oxigraph load --graph`",
+            lambda b: (b.get("load_phase") or {}).get("ratio_named_graphs"),
+            "both into the same named graphs",
+        ),
+    )
+    for name, pick_ratio, note in build_rows:
+        for entry in sizes:
+            value = pick_ratio(entry["build"])
+            verdict = "–" if value is None else ("**met**" if value >= BUILD_GOAL else "**missed**")
+            rows.append([name, size_label(entry), f"≥ {BUILD_GOAL:g}×", ratio(value), verdict, note])
     for entry in sizes:
         if str(entry.get("size")) != VALIDATION_SIZE:
             continue
@@ -273,6 +285,8 @@ def build_section(sizes: list[dict]) -> list[str]:
     for entry in sizes:
         build = entry["build"]
         cg, ox = build["copgraph"], build["oxigraph_load"]
+        named = build.get("oxigraph_load_named") or {}
+        phases = cg.get("phases") or {}
         disk = build.get("disk", {})
         rows.append(
             [
@@ -280,20 +294,28 @@ def build_section(sizes: list[dict]) -> list[str]:
                 num(cg.get("triples"), 0),
                 num(cg.get("seconds"), 2),
                 num(cg.get("triples_per_second"), 0),
+                " / ".join(num(seconds, 1) for seconds in phases.values()) if phases else "–",
                 num(ox.get("seconds"), 2),
                 num(ox.get("triples_per_second"), 0),
+                num(named.get("seconds"), 2),
                 ratio(build.get("rate_ratio")),
+                ratio((build.get("load_phase") or {}).get("ratio_default_graph")),
+                ratio((build.get("load_phase") or {}).get("ratio_named_graphs")),
                 size_bytes((disk.get("copgraph_oxigraph") or {}).get("bytes")),
                 size_bytes((disk.get("copgraph_generation") or {}).get("bytes")),
                 size_bytes((disk.get("oxigraph_load") or {}).get("bytes")),
             ]
         )
+    phase_names = next((" / ".join(p) for e in sizes if (p := e["build"]["copgraph"].get("phases"))), "–")
     return [
         "## Build and load",
         "",
-        "`copgraph build --no-validate` (bulk load, one named graph per file, dumps, statistics and ontology "
-        "documentation) against `oxigraph load` of the same files into an empty store; triples/s over copgraph's "
-        "triple count. Disk: copgraph's RocksDB store, its whole generation (with dumps and docs), and Oxigraph's.",
+        "`copgraph build --no-validate` (bulk load, one named graph per file, compaction, dumps, statistics and "
+        "ontology documentation) against `oxigraph load` of the same files into an empty store (its default graph), "
+        "and against `oxigraph load --graph` file by file into the named graphs copgraph uses; triples/s over "
+        f"copgraph's triple count. Phases: copgraph's own timings (meta.json: {phase_names}). Ratios: the whole "
+        "build, and the load phase alone against each load. Disk: copgraph's RocksDB store, "
+        "its whole generation (with dumps and docs), and Oxigraph's.",
         "",
         *table(
             [
@@ -301,9 +323,13 @@ def build_section(sizes: list[dict]) -> list[str]:
                 "triples",
                 "copgraph build s",
                 "triples/s",
+                "phases s",
                 "oxigraph load s",
                 "triples/s",
-                "rate ratio",
+                "oxigraph load --graph s",
+                "build ratio",
+                "load phase ratio",
+                "load phase ratio, named graphs",
                 "copgraph store",
                 "copgraph generation",
                 "oxigraph store",
