@@ -248,6 +248,7 @@ def machine_section(results: dict, source: Path) -> list[str]:
         "max_rows",
         "record_equivalent",
         "rdflib_max_triples",
+        "no_access_log",
     )
     lines.append("- Settings: " + ", ".join(f"{k}={settings.get(k)}" for k in keys if k in settings))
     lines += [

@@ -116,6 +116,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-rdflib", action="store_true", help="never start rdflib-endpoint")
     parser.add_argument("--no-shacl", action="store_true", help="skip the SHACL timings")
     parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="copgraph with COPGRAPH_ACCESS_LOG=false (as behind a proxy that logs; Oxigraph's server logs nothing)",
+    )
+    parser.add_argument(
         "--reuse-store",
         action="store_true",
         help="keep an existing work store (no build or load timing) when its version matches",
@@ -529,6 +534,7 @@ def copgraph_server(root: Path, store: Path, logs: Path, args: argparse.Namespac
         max_rows=args.max_rows,
         query_memory_mb=args.query_memory_mb,
         server=args.copgraph_server,
+        access_log=not args.no_access_log,
     )
 
 

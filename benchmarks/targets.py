@@ -386,6 +386,7 @@ def copgraph_server(
     ready_timeout: float = 120,
     name: str | None = None,
     server: str | None = None,
+    access_log: bool = True,
 ) -> Iterator[Target]:
     """`copgraph serve` (its production server: COPGRAPH_SERVER, `server`, else copgraph's default) on a free port.
     Uncached: COPGRAPH_RESULT_CACHE_ENTRIES=0."""
@@ -402,6 +403,7 @@ def copgraph_server(
         "COPGRAPH_MAX_ROWS": str(max_rows),
         "COPGRAPH_QUERY_MEMORY_MB": str(query_memory_mb),
         "COPGRAPH_PENDING": str(log_dir / f"{name}-pending"),
+        "COPGRAPH_ACCESS_LOG": "true" if access_log else "false",
     }
     if not cached:
         settings["COPGRAPH_RESULT_CACHE_ENTRIES"] = "0"
