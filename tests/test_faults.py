@@ -107,10 +107,13 @@ def test_a_worker_killed_mid_request_is_replaced_and_the_service_keeps_answering
 
         assert len(outcome) == 1
         assert isinstance(outcome[0], requests.RequestException) or outcome[0].status_code >= 500
+        # Under granian a connection arriving in the instant the worker dies can be reset (seen once, in a CI run);
+        # once the worker is replaced every request is answered.
+        replaced = "the server replaced the worker"
+        wait_for(lambda: len(server.workers) == 2 and worker not in server.workers, 30, replaced)
         for _ in range(20):
             assert requests.get(server.url + "/sparql", params={"query": COUNT}, timeout=10).status_code == 200
             assert requests.get(server.url + UKFECHAT, timeout=10).status_code == 200
-        wait_for(lambda: len(server.workers) == 2 and worker not in server.workers, 30, "gunicorn replaced the worker")
         # The dead worker's query process must not run on as an orphan, holding a CPU until its query ends.
         wait_for(lambda: not any(alive(p) for p in query_processes), 10, "the orphaned query process ended")
 
