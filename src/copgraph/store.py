@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -33,10 +32,6 @@ from copgraph.config import Config
 from copgraph.rdf import FORMATS, RdfInputError, rdf_files
 from copgraph.validate import Report, Validator
 from copgraph.vocab import COP, GRAPH, ONTOLOGY_IRI
-
-if TYPE_CHECKING:  # they import this module
-    from copgraph.dataset_description import Statistics
-    from copgraph.dumps import Dump
 
 DCT = "http://purl.org/dc/terms/"
 VOID = "http://rdfs.org/ns/void#"
@@ -231,13 +226,13 @@ def _build_into(directory: Path, root: Path, validate: bool, base: str) -> Metad
     # time at 100k communities, for more CPU), and not to the end if the build closes the store first.
     store.optimize()
     clock.lap("optimize")
-    from copgraph.dataset_description import dumps_and_statistics  # it reads this module's graph names
+    from copgraph.dataset_description import dumps_and_statistics, publish  # they read this module's graph names
 
     # Before the description is added, every graph is published (the dumps are written straight from the store).
     dumps, statistics = dumps_and_statistics(store, directory, base)
     clock.lap("dumps_and_statistics")
     store.bulk_extend(dataset_quads(version, built_at, triples, graphs))
-    _publish(store, directory, base, dumps=dumps, statistics=statistics)
+    publish(store, directory, base, dumps=dumps, statistics=statistics)
     store.flush()
     del store  # releases RocksDB's lock before the directory is renamed
     clock.lap("describe")
@@ -278,20 +273,6 @@ def dataset_quads(version: str, built_at: str, triples: int, graphs: dict[str, s
         if name:
             quads.append(ox.Quad(dataset, ox.NamedNode(VOID + "subset"), ox.NamedNode(name), g))
     return quads
-
-
-def _publish(
-    store: ox.Store,
-    generation: Path,
-    base: str,
-    previous: Path | None = None,
-    dumps: list[Dump] | None = None,
-    statistics: Statistics | None = None,
-) -> None:
-    """Dumps, statistics and ontology documentation of a new generation (copgraph.dataset_description)."""
-    from copgraph.dataset_description import publish  # it reads this module's graph names
-
-    publish(store, generation, base, previous, dumps, statistics)
 
 
 def _point_current(store_dir: Path, generation: Path) -> None:
@@ -445,7 +426,9 @@ def write(config: Config, change: Callable[[ox.Store], object], label: str) -> M
             store = ox.Store(str(building / "oxigraph"))
             change(store)
             metadata = _describe_write(store, previous, label)
-            _publish(store, building, config.base, current)
+            from copgraph.dataset_description import publish  # it reads this module's graph names
+
+            publish(store, building, config.base, current)
             store.flush()
             del store
             metadata.write(building)
