@@ -96,3 +96,51 @@ def test_the_access_log_is_one_line_a_request_unless_turned_off(
 def test_an_access_log_setting_that_is_not_true_or_false_is_refused() -> None:
     with pytest.raises(ValueError, match="COPGRAPH_ACCESS_LOG must be true or false"):
         Config.from_env(environ={"COPGRAPH_ACCESS_LOG": "sometimes"})
+
+
+def _logged(app: object, path: str) -> tuple[int, str]:
+    """A request through copgraph's access log around `app`; the status and the line written."""
+    from werkzeug.test import Client
+
+    from copgraph.web.access_log import AccessLog
+
+    read_end, write_end = os.pipe()
+    try:
+        try:
+            status = (
+                Client(AccessLog(app, fd=write_end)).get(path, environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+            )
+        except RuntimeError:
+            status = 0  # the application raised: the server answers 500
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as lines:
+        return status, lines.read().decode()
+
+
+def test_the_access_log_line_gives_method_path_status_and_time(built_config: Config) -> None:
+    from copgraph.web import create_app
+
+    app = create_app(built_config)
+    status, line = _logged(app, "/doc/community/ukfechat?secret=1")
+    assert status == 200
+    assert line.startswith('127.0.0.1 - "GET /doc/community/ukfechat HTTP/1.1" 200 ') and line.endswith("ms\n")
+    assert "secret" not in line  # query strings are not logged
+    status, line = _logged(app, "/doc/community/no-such-thing")
+    assert status == 404 and '" 404 ' in line
+
+
+def test_a_path_cannot_forge_an_access_log_line(built_config: Config) -> None:
+    from copgraph.web import create_app
+
+    _, line = _logged(create_app(built_config), "/x%0A127.0.0.1%20-%20%22GET%20/forged")
+    assert line.count("\n") == 1
+    assert "/x\\x0a127.0.0.1" in line
+
+
+def test_an_application_that_fails_is_logged_as_500() -> None:
+    def failing(environ: dict, start_response: object) -> list[bytes]:
+        raise RuntimeError("broken")
+
+    status, line = _logged(failing, "/anything")
+    assert status == 0 and line.startswith('127.0.0.1 - "GET /anything HTTP/1.1" 500 ')

@@ -116,11 +116,8 @@ def outcome_of(result: sparql.QueryResult, request: QueryRequest, max_rows: int,
         return QueryOutcome("graph", version, body, media_type, truncated=truncated, rows=min(len(triples), max_rows))
     if request.select_format is None:
         return QueryOutcome("solutions", version, acceptable=False)
-    variables = [v.value for v in result.variables]
-    rows = list(islice(result, max_rows + 1))
-    truncated = len(rows) > max_rows
-    body, media_type = sparql.serialize_solutions(variables, rows[:max_rows], request.select_format)
-    return QueryOutcome("solutions", version, body, media_type, truncated=truncated, rows=min(len(rows), max_rows))
+    body, media_type, rows, truncated = sparql.serialize_solutions(result, request.select_format, max_rows)
+    return QueryOutcome("solutions", version, body, media_type, truncated=truncated, rows=rows)
 
 
 def describe_syntax_error(error: SyntaxError) -> str:

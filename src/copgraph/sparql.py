@@ -1,17 +1,15 @@
 """Result formats and their serialisation, shared by the CLI and the HTTP endpoint.
 
-Graphs and booleans are written by Oxigraph. SELECT results are written here because copgraph caps the number of
-rows it returns: Oxigraph serialises a whole result iterator, and a capped answer is a list of solutions.
+Everything is written by Oxigraph; SELECT results go through its TSV first, where the row cap is a count of lines
+(serialize_solutions).
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
@@ -82,67 +80,55 @@ def serialize_triples(triples: Sequence[ox.Triple], name: str) -> tuple[bytes, s
     return ox.serialize(items, format=chosen.writer), chosen.media_type
 
 
-def serialize_solutions(variables: Sequence[str], rows: Sequence[ox.QuerySolution], name: str) -> tuple[bytes, str]:
-    """Write SELECT solutions in one of the four W3C result formats (or the CLI's table)."""
+class _Enough(Exception):
+    """Raised from inside Oxigraph's writer to stop it once the rows wanted are written."""
+
+
+class _FirstLines(io.RawIOBase):
+    """A sink for Oxigraph's TSV writer that keeps what it is given until it holds `lines` whole lines."""
+
+    def __init__(self, lines: int):
+        self.lines, self.seen, self.chunks = lines, 0, []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: bytes) -> int:
+        chunk = bytes(chunk)
+        self.chunks.append(chunk)
+        self.seen += chunk.count(b"\n")
+        if self.seen >= self.lines:
+            raise _Enough
+        return len(chunk)
+
+
+def serialize_solutions(result: ox.QuerySolutions, name: str, max_rows: int) -> tuple[bytes, str, int, bool]:
+    """Write at most max_rows SELECT solutions in one of the four W3C result formats (or the CLI's table); also
+    the number of rows written and whether there were more.
+
+    Oxigraph writes them (a Python writer cost up to twice the query itself on large answers), first as TSV: one
+    solution a line, a literal's line breaks escaped, so the cap is a count of lines, and the writer is stopped as
+    soon as it has written one row more than the cap. The rows kept are read back into Oxigraph's solutions and
+    written in the format asked for."""
+    sink = _FirstLines(max_rows + 2)  # the header, the rows kept, and one more to know the answer was cut
+    with contextlib.suppress(_Enough):
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    lines = b"".join(sink.chunks).split(b"\n", max_rows + 1)  # the header and max_rows rows, then the rest
+    truncated = len(lines) > max_rows + 1 and b"\n" in lines[-1]
+    kept = lines[: max_rows + 1] if truncated else lines[:-1]  # without the empty piece after the last line break
+    tsv = b"\n".join(kept) + b"\n"
+    rows = len(kept) - 1
     if name == TABLE:
-        return as_table(variables, rows).encode("utf-8"), "text/plain"
+        solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+        table = as_table([v.value for v in solutions.variables], list(solutions))
+        return table.encode("utf-8"), "text/plain", rows, truncated
     chosen = pick(RESULT_FORMATS, name)
-    writer = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}[chosen.name]
-    return writer(variables, rows).encode("utf-8"), chosen.media_type
+    if chosen.writer != ox.QueryResultsFormat.TSV:
+        tsv = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=chosen.writer)
+    return tsv, chosen.media_type, rows, truncated
 
 
-def _json_term(term: object) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        value: dict = {"type": "literal", "value": term.value}
-        if term.language:
-            value["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            value["datatype"] = term.datatype.value
-        return value
-    return {"type": "triple", "value": {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")}}
-
-
-def _json(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> str:
-    bindings = []
-    for row in rows:
-        bindings.append({name: _json_term(row[name]) for name in variables if row[name] is not None})
-    return json.dumps({"head": {"vars": list(variables)}, "results": {"bindings": bindings}}, ensure_ascii=False)
-
-
-def _xml_term(term: object) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != XSD_STRING:
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
-    parts = "".join(f"<{k}>{_xml_term(getattr(term, k))}</{k}>" for k in ("subject", "predicate", "object"))
-    return f"<triple>{parts}</triple>"
-
-
-def _xml(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> str:
-    out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
-    out += [f"<variable name={quoteattr(name)}/>" for name in variables]
-    out.append("</head>\n<results>")
-    for row in rows:
-        out.append("<result>")
-        for name in variables:
-            if row[name] is not None:
-                out.append(f"<binding name={quoteattr(name)}>{_xml_term(row[name])}</binding>")
-        out.append("</result>")
-    out.append("</results>\n</sparql>\n")
-    return "".join(out)
-
-
-def _csv_value(term: object) -> str:
+def _cell(term: object) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.BlankNode):
@@ -152,25 +138,9 @@ def _csv_value(term: object) -> str:
     return str(term)
 
 
-def _csv(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(variables)
-    for row in rows:
-        writer.writerow([_csv_value(row[name]) for name in variables])
-    return buffer.getvalue()
-
-
-def _tsv(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> str:
-    lines = ["\t".join(f"?{name}" for name in variables)]
-    for row in rows:
-        lines.append("\t".join("" if row[name] is None else str(row[name]) for name in variables))
-    return "\n".join(lines) + "\n"
-
-
 def as_table(variables: Sequence[str], rows: Sequence[ox.QuerySolution]) -> str:
     """A plain-text table of SELECT solutions, for people at a terminal."""
-    cells = [[_csv_value(row[name]) for name in variables] for row in rows]
+    cells = [[_cell(row[name]) for name in variables] for row in rows]
     widths = [max([len(name)] + [len(r[i]) for r in cells]) for i, name in enumerate(variables)]
     lines = [" | ".join(name.ljust(w) for name, w in zip(variables, widths, strict=True))]
     lines.append("-+-".join("-" * w for w in widths))
