@@ -105,6 +105,13 @@ def mix_ratio(entry: dict, mix: str, other: str) -> tuple[float | None, str]:
             return None, f"{other} not measured: {state['not_measured'][:100]}"
         return None, "not measured" if state.get("valid") else f"{other} failed validation"
     notes = []
+    same = (measured.get("same_requests") or {}).get(other, {})
+    if got.get("partial") and (same.get("ratios") or {}).get(other, {}).get("throughput"):
+        # Measured again on exactly the requests the other target answers: that is the like-for-like figure.
+        value = same["ratios"][other]["throughput"]
+        whole = got.get("throughput") or got.get("throughput_at_least")
+        whole_note = f"; copgraph's whole mix against its part: {whole:.2f}×" if whole else ""
+        return value, f"the {len(same.get('labels', []))} requests {other} answers, on both{whole_note}"
     if got.get("partial"):
         notes.append("partial mix")
     value = got.get("throughput")
