@@ -88,6 +88,7 @@ def test_csv_xml_and_tsv_carry_the_same_rows(statements: list) -> None:
     assert media_type == "application/sparql-results+xml"
     namespace = {"r": "http://www.w3.org/2005/sparql-results#"}
     results = ElementTree.fromstring(xml_body).findall(".//r:result", namespace)
+
     # An XML reader turns a raw carriage return into a line feed (XML 1.0 §2.11), and Oxigraph writes some raw.
     def lines(text: str) -> str:
         return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -83,6 +83,8 @@ def add_using(update: str, using: tuple[str, ...], using_named: tuple[str, ...])
 
 def services_in(query: str) -> list[str]:
     """Every SERVICE target in the query: IRIs (prefixed names expanded) or `?var` for a variable endpoint."""
+    if "service" not in query.lower():  # the common case, decided without masking (which costs ~0.1 ms per 2 KB)
+        return []
     text = mask(query)
     prefixes = {(name or ""): iri[1:-1] for name, iri in PREFIX_DECLARATION.findall(text)}
     targets = []
@@ -119,6 +121,8 @@ class QueryTooDeep(QueryError):
 
 def check_nesting(query: str) -> None:
     """Raise QueryTooDeep if brackets, parentheses or braces (outside strings, IRIs and comments) nest too deep."""
+    if sum(query.count(opening) for opening in "{([") <= MAX_NESTING:
+        return  # brackets cannot nest deeper than there are opening ones: the character loop below is not needed
     depth = deepest = 0
     for character in mask(query):
         if character in "{([":
