@@ -24,6 +24,7 @@ The same seed and samples always give the same lists.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,3 +299,28 @@ def build_mixes(
         list(notes),
     )
     return {mix.name: mix for mix in (engine, light, record, record_graph, repeated, realistic)}
+
+
+def exclusion_reasons(query: str, entry: dict, max_seconds: float, earlier: dict[str, str] | None) -> list[str]:
+    """Why one canned query stays out of the load mixes (none: it goes in). A query failing on copgraph or Oxigraph
+    is always out. Then either the time cut (its sequential median over max_seconds on either), or, given an earlier
+    run's exclusions at this size (--mixes-like), exactly those: the mix does not change with the host's speed."""
+    reasons = []
+    for name in ("copgraph", "oxigraph"):
+        got = entry.get(name, {})
+        if "median_s" not in got:
+            why = got.get("skipped") or f"{got.get('status')}: {str(got.get('error'))[:120]}"
+            reasons.append(f"fails on {name} ({why})")
+        elif earlier is None and got["median_s"] > max_seconds:
+            reasons.append(f"{got['median_s']:.2f} s on {name} (over {max_seconds} s)")
+    if earlier is not None and not reasons and query in earlier:
+        reasons.append(f"left out by the earlier run (--mixes-like): {earlier[query]}")
+    return reasons
+
+
+def earlier_exclusions(path: Path | None) -> dict[str, dict[str, str]]:
+    """Size label -> {canned query name: why it was left out} from an earlier results JSON (empty without one)."""
+    if path is None:
+        return {}
+    results = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {entry["size"]: entry["excluded_queries"] for entry in results["sizes"] if "excluded_queries" in entry}

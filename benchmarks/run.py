@@ -360,31 +360,6 @@ TOO_SLOW: dict[tuple[str, str], str] = {}
 RDFLIB_SKIP_SECONDS = 1.0  # canned queries slower than this on copgraph are not sent to rdflib-endpoint
 
 
-def exclusion_reasons(query: str, entry: dict, max_seconds: float, earlier: dict[str, str] | None) -> list[str]:
-    """Why one canned query stays out of the load mixes (none: it goes in). A query failing on copgraph or Oxigraph
-    is always out. Then either the time cut (its sequential median over max_seconds on either), or, given an earlier
-    run's exclusions at this size (--mixes-like), exactly those: the mix does not change with the host's speed."""
-    reasons = []
-    for name in ("copgraph", "oxigraph"):
-        got = entry.get(name, {})
-        if "median_s" not in got:
-            why = got.get("skipped") or f"{got.get('status')}: {str(got.get('error'))[:120]}"
-            reasons.append(f"fails on {name} ({why})")
-        elif earlier is None and got["median_s"] > max_seconds:
-            reasons.append(f"{got['median_s']:.2f} s on {name} (over {max_seconds} s)")
-    if earlier is not None and not reasons and query in earlier:
-        reasons.append(f"left out by the earlier run (--mixes-like): {earlier[query]}")
-    return reasons
-
-
-def earlier_exclusions(path: Path | None) -> dict[str, dict[str, str]]:
-    """Size label -> {canned query name: why it was left out} from an earlier results JSON (empty without one)."""
-    if path is None:
-        return {}
-    results = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {entry["size"]: entry["excluded_queries"] for entry in results["sizes"] if "excluded_queries" in entry}
-
-
 def measure_canned(
     servers: list[targets.Target], canned: list[mixes.Canned], args: argparse.Namespace, size: str
 ) -> dict:
@@ -428,7 +403,7 @@ def measure_canned(
                 say(f"  !! {server.name} still busy {idle:.0f} s after {query.name}: stopping it for this size")
                 targets.stop(server.process)
                 stopped.add(server.name)
-        reasons = exclusion_reasons(query.name, entry, args.max_query_seconds, args.earlier_exclusions.get(size))
+        reasons = mixes.exclusion_reasons(query.name, entry, args.max_query_seconds, args.earlier_exclusions.get(size))
         if reasons:
             entry["excluded"] = "; ".join(reasons)
         rows = {name: got.get("rows") for name, got in entry.items() if isinstance(got, dict) and "rows" in got}
@@ -778,7 +753,7 @@ def write_results(path: Path, results: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    args.earlier_exclusions = earlier_exclusions(args.mixes_like)
+    args.earlier_exclusions = mixes.earlier_exclusions(args.mixes_like)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
     if not Path(driver.WRK).exists():

@@ -1,12 +1,13 @@
-"""Which canned queries the benchmark puts under load (benchmarks/run.py): by a time cut, or, with --mixes-like, the
-same ones as an earlier run, so that two runs on hosts of different speed measure the same requests."""
+"""Which canned queries the benchmark puts under load (benchmarks/mixes.py, for benchmarks/run.py): by a time cut,
+or, with --mixes-like, the same ones as an earlier run, so that two runs on hosts of different speed measure the same
+requests."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from benchmarks.run import earlier_exclusions, exclusion_reasons
+from benchmarks.mixes import earlier_exclusions, exclusion_reasons
 
 FAST = {"copgraph": {"median_s": 0.02}, "oxigraph": {"median_s": 0.018}}
 SLOW = {"copgraph": {"median_s": 3.5}, "oxigraph": {"median_s": 2.9}}
