@@ -47,6 +47,11 @@ def mask(query: str) -> str:
     return _TOKENS.sub(keep_iris, query)
 
 
+def blank(query: str) -> str:
+    """The query with every string, IRI and comment blanked (same length): what is left is the query's own syntax."""
+    return _TOKENS.sub(lambda token: " " * len(token.group(0)), query)
+
+
 _WORD = re.compile(r"(?i)(?<![\w:?$])(WHERE|USING|WITH|DELETE|INSERT)(?![\w:])|[{}]")
 
 
@@ -119,17 +124,23 @@ class QueryTooDeep(QueryError):
     status = 400
 
 
-def check_nesting(query: str) -> None:
-    """Raise QueryTooDeep if brackets, parentheses or braces (outside strings, IRIs and comments) nest too deep."""
-    if sum(query.count(opening) for opening in "{([") <= MAX_NESTING:
-        return  # brackets cannot nest deeper than there are opening ones: the character loop below is not needed
+def nesting_depth(query: str) -> int:
+    """How deep brackets, parentheses and braces nest outside strings, IRIs and comments (one pass over the text)."""
     depth = deepest = 0
-    for character in mask(query):
+    for character in blank(query):
         if character in "{([":
             depth += 1
             deepest = max(deepest, depth)
         elif character in "})]":
             depth = max(depth - 1, 0)
+    return deepest
+
+
+def check_nesting(query: str) -> None:
+    """Raise QueryTooDeep if brackets, parentheses or braces (outside strings, IRIs and comments) nest too deep."""
+    if sum(query.count(opening) for opening in "{([") <= MAX_NESTING:
+        return  # brackets cannot nest deeper than there are opening ones: the scan is not needed
+    deepest = nesting_depth(query)
     if deepest > MAX_NESTING:
         raise QueryTooDeep(
             f"The query nests brackets {deepest} deep; this endpoint accepts at most {MAX_NESTING}. Flatten it."
@@ -146,7 +157,7 @@ class LoadNotAllowed(QueryError):
 def check_no_load(update: str) -> None:
     """Raise LoadNotAllowed if the update has a LOAD operation: the engine would fetch any IRI it names (loopback
     and private addresses included), and the server fetches nothing on a client's behalf."""
-    if _LOAD.search(_TOKENS.sub(lambda token: " " * len(token.group(0)), update)):  # strings, IRIs, comments out
+    if _LOAD.search(blank(update)):
         raise LoadNotAllowed(
             "LOAD is not accepted: this server fetches no document on a client's behalf. Send the data itself with "
             "a Graph Store PUT or POST to /store, or INSERT DATA."
