@@ -361,7 +361,11 @@ RDFLIB_SKIP_SECONDS = 1.0  # canned queries slower than this on copgraph are not
 
 
 def measure_canned(
-    servers: list[targets.Target], canned: list[mixes.Canned], args: argparse.Namespace, size: str
+    servers: list[targets.Target],
+    canned: list[mixes.Canned],
+    args: argparse.Namespace,
+    size: str,
+    earlier: dict[str, str] | None = None,
 ) -> dict:
     """Every canned query on every server, one query at a time; decides which are too slow to put under load.
 
@@ -403,7 +407,7 @@ def measure_canned(
                 say(f"  !! {server.name} still busy {idle:.0f} s after {query.name}: stopping it for this size")
                 targets.stop(server.process)
                 stopped.add(server.name)
-        reasons = mixes.exclusion_reasons(query.name, entry, args.max_query_seconds, args.earlier_exclusions.get(size))
+        reasons = mixes.exclusion_reasons(query.name, entry, args.max_query_seconds, earlier)
         if reasons:
             entry["excluded"] = "; ".join(reasons)
         rows = {name: got.get("rows") for name, got in entry.items() if isinstance(got, dict) and "rows" in got}
@@ -608,7 +612,15 @@ def memory_of(target: targets.Target) -> dict:
     return memory
 
 
-def run_size(label: str, root: Path, manifest: dict | None, work: Path, args: argparse.Namespace) -> dict:
+def run_size(
+    label: str,
+    root: Path,
+    manifest: dict | None,
+    work: Path,
+    args: argparse.Namespace,
+    earlier: dict[str, str] | None = None,
+) -> dict:
+    """One size; `earlier`: the canned queries an earlier run left out at this size (--mixes-like), if given."""
     entry: dict = {"size": label, "root": str(root), "work": str(work), "problems": [], "notes": []}
     logs = work / "logs"
     entry["build"] = build_and_load(root, work, args)
@@ -657,7 +669,7 @@ def run_size(label: str, root: Path, manifest: dict | None, work: Path, args: ar
                 warm([copgraph, timed, *([rdflib] if rdflib else [])], args)
                 say("  canned queries, sequentially:")
                 servers_now = [copgraph, timed, *([rdflib] if rdflib else [])]
-                entry["canned"] = measure_canned(servers_now, canned, args, label)
+                entry["canned"] = measure_canned(servers_now, canned, args, label, earlier)
             if rdflib is not None and not rdflib.alive():
                 say("  restarting rdflib-endpoint (stopped while busy) ...")
                 entry["rdflib"]["restarted"] = "stopped during the canned queries while still busy with one"
@@ -753,7 +765,6 @@ def write_results(path: Path, results: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    args.earlier_exclusions = mixes.earlier_exclusions(args.mixes_like)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
     if not Path(driver.WRK).exists():
@@ -774,6 +785,7 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": [],
     }
     deadline = time.monotonic() + args.max_hours * 3600
+    earlier = mixes.earlier_exclusions(args.mixes_like)  # size label -> queries left out then (--mixes-like)
     if args.root:
         plan = [("repo" if args.root.resolve() == REPO else args.root.resolve().name, None)]
     else:
@@ -797,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
                 root = work / "root"
                 generated = generate(size, args.seed, root, work / "logs" / "generate.log")
                 manifest = generated["manifest"]
-            entry = run_size(label, root, manifest, work, args)
+            entry = run_size(label, root, manifest, work, args, earlier.get(label))
             entry["communities"] = size if size is not None else None
             entry["generate"] = {k: v for k, v in (generated or {}).items() if k != "manifest"} or None
             entry["manifest"] = manifest_summary(manifest)
