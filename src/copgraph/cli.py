@@ -193,12 +193,27 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     config = replace(config, **{k: getattr(args, k) for k in ("host", "port", "workers") if getattr(args, k)})
     if not config.remote_query_url and current_generation(config.store_dir) is None:
         print(f"no store at {config.store_dir}: building it first", file=sys.stderr)
-        if cmd_build(argparse.Namespace(no_validate=False, discard_writes=False), config) != OK:
+        if _build_in_child_process(config) != OK:
             return VIOLATIONS
     from copgraph.server import run
 
     run(config, dev=args.dev)
     return OK
+
+
+def _build_in_child_process(config: Config) -> int:
+    """`copgraph build` in a process of its own, never in the one that goes on to serve.
+
+    RocksDB starts its background threads (flushes, compactions) once per process. The server forks its workers from
+    this process; a fork copies RocksDB's state but not its threads, so a worker's first write would wait forever for a
+    flush that no thread will run (issue 14). The serving process therefore never opens a store itself.
+    """
+    import os
+    import subprocess
+
+    environment = os.environ | {"COPGRAPH_ROOT": str(config.root), "COPGRAPH_STORE": str(config.store_dir)}
+    environment["COPGRAPH_BASE"] = config.base
+    return subprocess.run([sys.executable, "-m", "copgraph", "build"], env=environment, check=False).returncode
 
 
 def cmd_prune_pending(args: argparse.Namespace, config: Config) -> int:
