@@ -5,7 +5,7 @@
 makes DIR a copgraph root folder (use it as COPGRAPH_ROOT / --root):
 
     DIR/ontology, DIR/shapes, DIR/queries   copies of this repository's folders, taken when DIR is generated (not
-                                            symlinks: copgraph.store names a file's graph by its resolved path
+                                            symlinks: copgraph.core.graphs names a file's graph by its resolved path
                                             relative to the resolved root, which fails for a symlinked folder)
     DIR/data/schemes.ttl, DIR/data/themes.ttl
                                             copies of the repository's controlled vocabularies (status, governance,
@@ -89,7 +89,7 @@ def cop(term: str) -> str:
 
 
 def thing(kind: str, slug: str) -> str:
-    """The canonical IRI of a thing, as copgraph.vocab.thing writes it."""
+    """The canonical IRI of a thing, as copgraph.core.vocab.thing writes it."""
     return f"{ID}{kind}/{slug}"
 
 

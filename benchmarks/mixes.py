@@ -124,7 +124,7 @@ def record_query(iri: str, equivalent: str = "describe") -> str:
     thing's own statements), or "construct": copgraph's own record query (the thing, its parts and the labels of
     what they link to), so both servers return the same graph."""
     if equivalent == "construct":
-        from copgraph.records import RECORD_QUERY
+        from copgraph.model.record_graph import RECORD_QUERY
 
         return RECORD_QUERY.replace("?this", f"<{iri}>")
     return f"DESCRIBE <{iri}>"
@@ -141,7 +141,7 @@ class Canned:
 
 def canned_queries(queries_dir: Path = QUERIES_DIR) -> list[Canned]:
     """Every canned query, run with no parameter bound (all of copgraph's canned parameters are optional)."""
-    from copgraph.canned import load_canned_queries
+    from copgraph.model.canned import load_canned_queries
 
     found = []
     for query in load_canned_queries(queries_dir):

@@ -260,7 +260,9 @@ def manifest_summary(manifest: dict | None) -> dict | None:
 
 
 def build_and_load(root: Path, work: Path, args: argparse.Namespace) -> dict:
-    from copgraph.store import current_generation, dataset_version, graph_name, source_files
+    from copgraph.build.pipeline import dataset_version
+    from copgraph.core.graphs import graph_name, source_files
+    from copgraph.store.generations import current_generation
 
     store, logs = work / "store", work / "logs"
     files = source_files(root)

@@ -1,8 +1,8 @@
 """SHACL timings at one size (issue 5): one contribution validated in the context of the published data, two ways.
 
-- **store context** (`copgraph.validate.StoreContextValidator`, what the web service uses): pyshacl over the
+- **store context** (`copgraph.build.shacl.StoreContextValidator`, what the web service uses): pyshacl over the
   contribution and its neighbourhood read from the built store;
-- **whole graph** (`copgraph.validate.Validator`, what `copgraph validate` and the build use): pyshacl over the
+- **whole graph** (`copgraph.build.shacl.Validator`, what `copgraph validate` and the build use): pyshacl over the
   contribution merged with every ontology and data file. Its unique-handle rule compares every pair of presences on a
   platform, so its cost grows with the square of the data: it is run only up to `WHOLE_GRAPH_MAX_COMMUNITIES`.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from benchmarks.generate import load_manifest, make_contribution, make_invalid_contribution
-from copgraph.validate import StoreContextValidator, Validator, load_shapes
+from copgraph.build.shacl import StoreContextValidator, Validator, load_shapes
 
 RUNS = 15
 WHOLE_GRAPH_MAX_COMMUNITIES = 1000

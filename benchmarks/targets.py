@@ -513,7 +513,7 @@ def serve_rdflib(root: Path, port: int, memory_mb: int) -> None:
     from rdflib.util import guess_format
     from rdflib_endpoint import SparqlEndpoint
 
-    from copgraph.store import graph_name, source_files
+    from copgraph.core.graphs import graph_name, source_files
 
     start = time.monotonic()
     dataset = Dataset(default_union=True)

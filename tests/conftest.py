@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from copgraph.config import Config
-from copgraph.store import Dataset, build, open_dataset
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.store.reader import Dataset, open_dataset
 
 REPO = Path(__file__).resolve().parent.parent
 # A community with nothing but its type: invalid (no name, status, governance, theme or source).

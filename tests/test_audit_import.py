@@ -18,10 +18,11 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from copgraph.canned import read_canned_query
+from copgraph.build.pipeline import build
 from copgraph.cli import main
-from copgraph.config import Config
-from copgraph.store import build, open_dataset
+from copgraph.core.config import Config
+from copgraph.model.canned import read_canned_query
+from copgraph.store.reader import open_dataset
 from tests.conftest import REPO, running_server
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -12,9 +12,12 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from copgraph.backup import BackupError, backup, restore
-from copgraph.config import Config
-from copgraph.store import build, current_generation, open_dataset, write
+from copgraph.build.description import published_write
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.store.backup import BackupError, backup, restore
+from copgraph.store.generations import current_generation
+from copgraph.store.reader import open_dataset
 from tests.conftest import REPO, copgraph_command, running_server
 
 MARK = "INSERT DATA { GRAPH <http://example.org/backup> { <http://example.org/s> <http://example.org/p> 'written' } }"
@@ -31,7 +34,7 @@ def original_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store built from the repository's data, then changed by a maintainer's write (built once: builds are slow)."""
     config = Config.from_env(environ={}, root=REPO, store=tmp_path_factory.mktemp("backup") / "store")
     build(config, validate=False)
-    write(config, lambda store: store.update(MARK), "test")
+    published_write(config, lambda store: store.update(MARK), "test")
     return config.store_dir
 
 
@@ -81,7 +84,8 @@ def test_backup_into_an_existing_empty_directory(written_store: Config, tmp_path
 def test_restore_swaps_the_backup_into_a_running_server(written_store: Config, tmp_path: Path) -> None:
     backup(written_store.store_dir, tmp_path / "b")
     saved = open_dataset(written_store).version
-    write(written_store, lambda store: store.update("CLEAR GRAPH <http://example.org/backup>"), "after the backup")
+    clear = "CLEAR GRAPH <http://example.org/backup>"
+    published_write(written_store, lambda store: store.update(clear), "after the backup")
     with running_server(written_store.root, written_store.store_dir) as url:
         assert requests.get(url + "/healthz", timeout=10).json()["version"] != saved
         restore(written_store.store_dir, tmp_path / "b")

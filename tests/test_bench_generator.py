@@ -21,9 +21,10 @@ from benchmarks.generate import (
     make_contribution,
     make_invalid_contribution,
 )
-from copgraph.config import Config
-from copgraph.store import build, open_dataset
-from copgraph.validate import Validator
+from copgraph.build.pipeline import build
+from copgraph.build.shacl import Validator
+from copgraph.core.config import Config
+from copgraph.store.reader import open_dataset
 
 SMALL = 60
 COP = "https://w3id.org/copgraph/def/cop#"
@@ -65,7 +66,7 @@ def parse(turtle: str) -> list[ox.Quad]:
 
 def test_the_root_folder(small: tuple[Path, dict]) -> None:
     root, manifest = small
-    for name in ("ontology", "shapes", "queries"):  # copies (a symlinked folder breaks copgraph.store's graph names)
+    for name in ("ontology", "shapes", "queries"):  # copies (a symlinked folder breaks copgraph.core.graphs's graph names)
         copied = sorted(p.relative_to(root / name) for p in (root / name).rglob("*.*"))
         assert copied and copied == sorted(p.relative_to(REPO / name) for p in (REPO / name).rglob("*.*"))
     assert sorted(p.name for p in (root / "data").iterdir()) == ["schemes.ttl", "synthetic.nt", "themes.ttl"]

@@ -16,8 +16,8 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
-from copgraph.canned import CannedQuery, load_canned_queries
-from copgraph.config import Config
+from copgraph.core.config import Config
+from copgraph.model.canned import CannedQuery, load_canned_queries
 from tests.conftest import REPO, running_server
 
 CATALOGUE = load_canned_queries(REPO / "queries")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from copgraph.canned import CannedQuery, load_canned_queries, read_canned_query
+from copgraph.model.canned import CannedQuery, load_canned_queries, read_canned_query
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES_DIR = ROOT / "queries"

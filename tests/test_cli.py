@@ -9,7 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from copgraph.config import Config
+from copgraph.core.config import Config
 from tests.conftest import NAMELESS_COMMUNITY, REPO, copgraph_command
 
 

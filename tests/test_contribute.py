@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from copgraph import contributions
-from copgraph.config import Config
-from copgraph.store import build, open_dataset
-from copgraph.validate import Validator
+from copgraph.build.pipeline import build
+from copgraph.build.shacl import Validator
+from copgraph.contributions import review
+from copgraph.core.config import Config
+from copgraph.store.reader import open_dataset
 from tests.conftest import REPO, copgraph_command, running_server
 
 TOKEN = "contributions-maintainer-token-456"
@@ -280,14 +281,14 @@ CRASHING_APPROVAL = """
 import os, signal, sys
 from pathlib import Path
 from copgraph import contributions
-from copgraph.config import Config
+from copgraph.core.config import Config
 
 root, receipt_id, step = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 config = Config.from_env(environ={}, root=root, store=root / "store")
 die = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
 if step == "store":
-    contributions._replace_graph = die
-contributions.approve(config, receipt_id, "crash test", after_store_write=die if step == "files" else None)
+    review._replace_graph = die
+review.approve(config, receipt_id, "crash test", after_store_write=die if step == "files" else None)
 """
 
 
@@ -300,10 +301,10 @@ def crash_approval(config: Config, receipt_id: str, step: str) -> None:
 
 def test_a_crash_during_approval_leaves_the_old_or_the_new_state_never_half(tmp_path: Path) -> None:
     config = scratch(tmp_path / "root")
-    known = contributions.known_values(open_dataset(config))
+    known = review.known_values(open_dataset(config))
     body = {"name": ["Crash Test Circle"], "themes": ["maths"], "source": ["https://example.org/crash"]}
-    answers_ = contributions.check_answers(body, known)
-    pending = contributions.submit(config, answers_, contributions.community_graph(answers_, known), [])
+    answers_ = review.check_answers(body, known)
+    pending = review.submit(config, answers_, review.community_graph(answers_, known), [])
     record = config.root / "data" / "communities" / "crash-test-circle.ttl"
     published = f"ASK {{ <{COMMUNITY}crash-test-circle> ?p ?o }}"
     env = {**os.environ, "COPGRAPH_ROOT": str(config.root), "COPGRAPH_STORE": str(config.store_dir)}
@@ -312,7 +313,7 @@ def test_a_crash_during_approval_leaves_the_old_or_the_new_state_never_half(tmp_
     # the files are the repository's own, validated by the last step of this test).
     crash_approval(config, pending["id"], "store")
     assert not open_dataset(config).query(published)
-    assert not record.exists() and contributions.receipt(config, pending["id"])["status"] == "pending"
+    assert not record.exists() and review.receipt(config, pending["id"])["status"] == "pending"
     command = copgraph_command("build", "--no-validate")
     rebuilt = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -360,14 +361,14 @@ def test_contributions_over_the_rate_limit_are_429_with_retry_after_and_write_no
 
 def offline_contribution(config: Config, name: str) -> dict:
     """A contribution kept pending with the real submit(), without a store (no platforms, hashtags or organisations)."""
-    known = contributions.Known({}, {}, {}, {}, {}, {}, {}, {}, {})
-    answers_ = contributions.Answers(name=name, slug=contributions.slugify(name), themes=["maths"])
+    known = review.Known({}, {}, {}, {}, {}, {}, {}, {}, {})
+    answers_ = review.Answers(name=name, slug=review.slugify(name), themes=["maths"])
     answers_.source = "https://example.org/" + answers_.slug
-    return contributions.submit(config, answers_, contributions.community_graph(answers_, known), [])
+    return review.submit(config, answers_, review.community_graph(answers_, known), [])
 
 
 def closed_on(config: Config, receipt_: dict, status: str, stamp: str) -> None:
-    contributions._save_receipt(config, receipt_ | {"status": status, "updated": stamp})
+    review._save_receipt(config, receipt_ | {"status": status, "updated": stamp})
 
 
 def test_prune_pending_removes_only_contributions_reviewed_longer_ago_than_asked(tmp_path: Path) -> None:
@@ -381,16 +382,16 @@ def test_prune_pending_removes_only_contributions_reviewed_longer_ago_than_asked
     closed_on(config, old_pending, "pending", "2025-06-01T10:00:00Z")  # never reviewed: kept however old
     (config.pending_dir / "notes.json").write_text("[not a receipt]")
 
-    removed = contributions.prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC))
+    removed = review.prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC))
 
     gone = {old_approved["id"], old_rejected["id"]}
     assert sorted(p.name for p in removed) == sorted(f"{i}.{suffix}" for i in gone for suffix in ("json", "trig"))
-    assert [contributions.receipt(config, i) for i in gone] == [None, None]
+    assert [review.receipt(config, i) for i in gone] == [None, None]
     for kept in (recent_rejected, old_pending):
-        assert contributions.receipt(config, kept["id"])["status"] in ("rejected", "pending")
-        assert contributions.contributed_triples(config, kept["id"])  # its TriG is still there
+        assert review.receipt(config, kept["id"])["status"] in ("rejected", "pending")
+        assert review.contributed_triples(config, kept["id"])  # its TriG is still there
     assert (config.pending_dir / "notes.json").exists()
-    assert contributions.prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC)) == []
+    assert review.prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC)) == []
 
 
 def test_prune_pending_removes_old_leftovers_of_interrupted_submissions_but_never_fresh_ones(tmp_path: Path) -> None:
@@ -404,15 +405,15 @@ def test_prune_pending_removes_old_leftovers_of_interrupted_submissions_but_neve
     for path in (orphan, temporary, directory / f"{kept['id']}.trig"):
         os.utime(path, (two_days_ago, two_days_ago))
 
-    removed = contributions.prune_pending(config, 0)  # 0 days: but a submission being written is never touched
+    removed = review.prune_pending(config, 0)  # 0 days: but a submission being written is never touched
 
     assert sorted(removed) == sorted([orphan, temporary])
     assert fresh_orphan.exists()
-    assert contributions.contributed_triples(config, kept["id"])  # a pending contribution's TriG, however old
+    assert review.contributed_triples(config, kept["id"])  # a pending contribution's TriG, however old
 
 
 @pytest.mark.parametrize("days", [-1, float("nan")])
 def test_prune_pending_refuses_an_age_that_is_not_a_number_of_days(tmp_path: Path, days: float) -> None:
     config = Config.from_env(environ={}, root=tmp_path, store=tmp_path / "store")
     with pytest.raises(ValueError, match="--older-than must be a number of days"):
-        contributions.prune_pending(config, days)
+        review.prune_pending(config, days)

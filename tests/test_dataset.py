@@ -20,12 +20,15 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF
 
-from copgraph.config import Config
-from copgraph.dataset_description import DATASET_IRI, compute_statistics
-from copgraph.dumps import PENDING_GRAPHS, published_graphs, read_manifest, write_dumps
-from copgraph.ontology_docs import documentation_path
-from copgraph.store import DATASET_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, build, current_generation, open_dataset, write
-from copgraph.vocab import DEFAULT_BASE
+from copgraph.build.description import DATASET_IRI, compute_statistics, published_write
+from copgraph.build.dumps import PENDING_GRAPHS, published_graphs, read_manifest, write_dumps
+from copgraph.build.ontology_docs import documentation_path
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.core.graphs import DATASET_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
+from copgraph.core.vocab import DEFAULT_BASE
+from copgraph.store.generations import current_generation
+from copgraph.store.reader import open_dataset
 from tests.conftest import REPO
 
 COP = "https://w3id.org/copgraph/def/cop#"
@@ -543,7 +546,7 @@ def test_a_maintainer_write_brings_description_and_dumps_up_to_date(tmp_path: Pa
     build(config, validate=False)
     before = current_generation(config.store_dir)
     added = DEFAULT_BASE + "id/community/written-by-a-maintainer"
-    write(config, lambda store: store.add(quad(added, DEFAULT_BASE + "graph/communities/written")), "test")
+    published_write(config, lambda store: store.add(quad(added, DEFAULT_BASE + "graph/communities/written")), "test")
     after = open_dataset(config)
     triples = [
         row["n"].value

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from copgraph.dumps import (
+from copgraph.build.dumps import (
     ARCHIVE,
     PENDING_GRAPHS,
     SPOOL,
@@ -24,8 +24,8 @@ from copgraph.dumps import (
     published_quads,
     write_dumps,
 )
-from copgraph.store import DATASET_GRAPH
-from copgraph.vocab import DEFAULT_BASE, PREFIXES
+from copgraph.core.graphs import DATASET_GRAPH
+from copgraph.core.vocab import DEFAULT_BASE, PREFIXES
 
 EX = "http://example.org/"
 GRAPH = DEFAULT_BASE + "graph/"

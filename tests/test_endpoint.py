@@ -21,8 +21,10 @@ from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from copgraph.config import Config
-from copgraph.store import build, current_generation, open_dataset
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.store.generations import current_generation
+from copgraph.store.reader import open_dataset
 from tests.conftest import REPO, copgraph_command, running_server
 
 TOKEN = "test-maintainer-token-123"

@@ -16,10 +16,10 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 
-from copgraph.config import Config
-from copgraph.web import create_app
-from copgraph.web.fast_lookups import FastLookups
-from copgraph.web.security import SecurityHeaders
+from copgraph.core.config import Config
+from copgraph.web.app import create_app
+from copgraph.web.http.security import SecurityHeaders
+from copgraph.web.views.sparql_fast import FastLookups
 
 UKFECHAT = "https://w3id.org/copgraph/id/community/ukfechat"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"

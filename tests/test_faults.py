@@ -22,8 +22,10 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from copgraph.config import Config
-from copgraph.store import build, current_generation, open_dataset
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.store.generations import current_generation
+from copgraph.store.reader import open_dataset
 from tests.conftest import REPO, copgraph_command
 from tests.serving import Server, alive, cpu_ticks, descendants, serving
 

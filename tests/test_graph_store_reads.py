@@ -16,9 +16,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from copgraph.config import Config
-from copgraph.store import Dataset, build, write
-from copgraph.web import create_app
+from copgraph.build.description import published_write
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.store.reader import Dataset
+from copgraph.web.app import create_app
 from tests.conftest import REPO
 
 COMMUNITY = "https://w3id.org/copgraph/id/community/ukfechat"
@@ -38,7 +40,7 @@ def relabel(config: Config, label: str) -> None:
             f"WHERE {{ GRAPH <{COMMUNITY_GRAPH}> {{ <{COMMUNITY}> <{LABEL}> ?old }} }}"
         )
 
-    write(config, change, f"relabel:{label}")
+    published_write(config, change, f"relabel:{label}")
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copgraph.config import Config
-from copgraph.store import build
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
 from tests.conftest import REPO, running_server
 
 HOSTILE = Path(__file__).parent / "hostile"

@@ -1,4 +1,4 @@
-"""copgraph.jsonld: node objects written against the published context expand back to exactly their triples.
+"""copgraph.core.jsonld: node objects written against the published context expand back to exactly their triples.
 
 The expansion is rdflib's JSON-LD parser with the local context, an implementation independent of the writer. Each
 shape of term the context uses has its own example; Hypothesis then mixes them, with properties the context does not
@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from copgraph.jsonld import ContextWriter
-from copgraph.rdf import add_to_graph
-from copgraph.records import published_context
+from copgraph.core.jsonld import ContextWriter
+from copgraph.core.rdf_io import add_to_graph
+from copgraph.model.record_graph import published_context
 
 COP = "https://w3id.org/copgraph/def/cop#"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -1,12 +1,12 @@
-"""Bounded lookups (copgraph.lookups) run in the web worker; everything else goes to the killable query process."""
+"""Bounded lookups (copgraph.query.lookups) run in the web worker; everything else goes to the killable query process."""
 
 from __future__ import annotations
 
 import pytest
 
-from copgraph.config import Config
-from copgraph.executor import Executor, QueryRequest, QuerySyntaxError
-from copgraph.lookups import is_bounded_lookup
+from copgraph.core.config import Config
+from copgraph.query.executor import Executor, QueryRequest, QuerySyntaxError
+from copgraph.query.lookups import is_bounded_lookup
 
 UKFECHAT = "<https://w3id.org/copgraph/id/community/ukfechat>"
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from copgraph.config import Config
-from copgraph.store import build
-from copgraph.web.charts import bar_chart, nice_maximum
-from copgraph.web.network import CYTOSCAPE_PACKAGE, Community
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.web.views.charts import bar_chart, nice_maximum
+from copgraph.web.views.network import CYTOSCAPE_PACKAGE, Community
 from tests.conftest import REPO, running_server
 
 ID = "https://w3id.org/copgraph/id/"

@@ -28,9 +28,10 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS, SKOS
 from requests.utils import parse_header_links
 
-from copgraph.config import Config
-from copgraph.records import published_context, record_graph, serialize_record
-from copgraph.store import Dataset, build
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.model.record_graph import published_context, record_graph, serialize_record
+from copgraph.store.reader import Dataset
 from tests.conftest import REPO, running_server
 
 BASE = "https://w3id.org/copgraph/"

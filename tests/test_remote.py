@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from copgraph.remote import VERSION_TTL, RemoteDataset, RemoteStore, refuse_unsafe_update, with_values
-from copgraph.store import WriteRefused
+from copgraph.query.remote import VERSION_TTL, RemoteDataset, RemoteStore, refuse_unsafe_update, with_values
+from copgraph.store.writes import WriteRefused
 from tests.conftest import NAMELESS_COMMUNITY, REPO, copgraph_command, free_port, running_server
 
 TOKEN = "remote-maintainer-token"

@@ -1,4 +1,4 @@
-"""SELECT results are written by Oxigraph through its TSV (copgraph.sparql.serialize_solutions): the cap on rows is
+"""SELECT results are written by Oxigraph through its TSV (copgraph.query.results.serialize_solutions): the cap on rows is
 a count of lines, so every term must come back exactly, whatever its text, and the cap must cut at the right row."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copgraph.sparql import serialize_solutions
+from copgraph.query.results import serialize_solutions
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 QUERY = "SELECT ?s ?o ?missing WHERE { ?s ?p ?o OPTIONAL { ?s <urn:none> ?missing } } ORDER BY ?s ?o"

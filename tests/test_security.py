@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from copgraph.config import Config
-from copgraph.store import build
-from copgraph.web.auth import check_token, mint_token
-from copgraph.web.security import CONTENT_SECURITY_POLICY
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.web.http.auth import check_token, mint_token
+from copgraph.web.http.security import CONTENT_SECURITY_POLICY
 from tests.conftest import REPO, copgraph_command, free_port, wait_until_serving
 
 SECRET = "security-test-secret-0123456789"

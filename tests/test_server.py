@@ -12,7 +12,7 @@ import pytest
 import requests
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from copgraph.config import Config
+from copgraph.core.config import Config
 from tests.conftest import REPO, copgraph_command, free_port, wait_until_serving
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/copgraph/def/cop#CommunityOfPractice> }"
@@ -102,7 +102,7 @@ def _logged(app: object, path: str) -> tuple[int, str]:
     """A request through copgraph's access log around `app`; the status and the line written."""
     from werkzeug.test import Client
 
-    from copgraph.web.access_log import AccessLog
+    from copgraph.web.http.access_log import AccessLog
 
     read_end, write_end = os.pipe()
     try:
@@ -119,7 +119,7 @@ def _logged(app: object, path: str) -> tuple[int, str]:
 
 
 def test_the_access_log_line_gives_method_path_status_and_time(built_config: Config) -> None:
-    from copgraph.web import create_app
+    from copgraph.web.app import create_app
 
     app = create_app(built_config)
     status, line = _logged(app, "/doc/community/ukfechat?secret=1")
@@ -131,7 +131,7 @@ def test_the_access_log_line_gives_method_path_status_and_time(built_config: Con
 
 
 def test_a_path_cannot_forge_an_access_log_line(built_config: Config) -> None:
-    from copgraph.web import create_app
+    from copgraph.web.app import create_app
 
     _, line = _logged(create_app(built_config), "/x%0A127.0.0.1%20-%20%22GET%20/forged")
     assert line.count("\n") == 1

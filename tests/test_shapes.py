@@ -25,7 +25,7 @@ import pytest
 from rdflib import RDF, RDFS, SH, Graph, Literal, URIRef
 from rdflib.collection import Collection
 
-from copgraph.validate import Report, Validator, load_shapes
+from copgraph.build.shacl import Report, Validator, load_shapes
 
 ROOT = Path(__file__).resolve().parents[1]
 INVALID = sorted((ROOT / "tests" / "invalid").glob("*.ttl"))

@@ -15,9 +15,10 @@ import pytest
 import requests
 from markupsafe import escape
 
-from copgraph.config import Config
-from copgraph.store import Dataset, build
-from copgraph.vocab import sparql_prefixes, thing
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.core.vocab import sparql_prefixes, thing
+from copgraph.store.reader import Dataset
 from tests.conftest import running_server
 
 HTML = {"Accept": "text/html"}

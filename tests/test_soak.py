@@ -33,8 +33,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from copgraph.config import Config
-from copgraph.store import Dataset, build, open_dataset
+from copgraph.build.pipeline import build
+from copgraph.core.config import Config
+from copgraph.store.reader import Dataset, open_dataset
 from tests.conftest import REPO
 from tests.serving import Server, serving
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copgraph.sparql_text import MAX_NESTING, QueryTooDeep, check_nesting, nesting_depth, services_in
+from copgraph.query.guards import MAX_NESTING, QueryTooDeep, check_nesting, nesting_depth, services_in
 
 # Brackets, the characters that open and close strings, IRIs and comments, and a few others.
 QUERY_TEXT = st.text(alphabet="{}()[]\"'#<>\n ?xS", max_size=1200)

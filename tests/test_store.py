@@ -10,17 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from copgraph.config import Config
-from copgraph.store import (
-    DATASET_GRAPH,
-    ONTOLOGY_GRAPH,
-    SHAPES_GRAPH,
-    BuildError,
-    StoreReader,
-    build,
-    current_generation,
-    open_dataset,
-)
+from copgraph.build.pipeline import BuildError, build
+from copgraph.core.config import Config
+from copgraph.core.graphs import DATASET_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
+from copgraph.store.generations import current_generation
+from copgraph.store.reader import StoreReader, open_dataset
 from tests.conftest import NAMELESS_COMMUNITY, copgraph_command
 
 UKFECHAT = "https://w3id.org/copgraph/id/community/ukfechat"

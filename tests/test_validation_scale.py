@@ -14,9 +14,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from copgraph.rdf import read_rdf_file
-from copgraph.store import Dataset
-from copgraph.validate import StoreContextValidator, Validator, load_shapes
+from copgraph.build.shacl import StoreContextValidator, Validator, load_shapes
+from copgraph.core.rdf_io import read_rdf_file
+from copgraph.store.reader import Dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 INVALID = sorted((ROOT / "tests" / "invalid").glob("*.ttl"))

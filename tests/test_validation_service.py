@@ -18,8 +18,8 @@ import requests
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SH
 
-from copgraph.config import Config
-from copgraph.web.ratelimit import TokenBuckets
+from copgraph.core.config import Config
+from copgraph.web.http.ratelimit import TokenBuckets
 from tests.conftest import REPO, running_server
 from tests.test_shapes import expected
 

@@ -6,18 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from copgraph.config import Config
-from copgraph.executor import QueryRequest, describe_syntax_error, execute
-from copgraph.rdf import RdfInputError
-from copgraph.store import (
-    BuildError,
-    ExportRefused,
-    StoreMissing,
-    build,
-    current_generation,
-    export,
-    open_dataset,
-)
+from copgraph.build.pipeline import BuildError, build
+from copgraph.core.config import Config
+from copgraph.core.rdf_io import RdfInputError
+from copgraph.query.executor import QueryRequest, describe_syntax_error, execute
+from copgraph.store.export import ExportRefused, export
+from copgraph.store.generations import StoreMissing, current_generation
+from copgraph.store.reader import open_dataset
 
 # Exit codes (as `copgraph validate` promises them).
 OK, VIOLATIONS, BAD_INPUT = 0, 1, 2
@@ -120,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_build(args: argparse.Namespace, config: Config) -> int:
     try:
         if config.remote_query_url:
-            from copgraph.remote import load
+            from copgraph.build.remote_load import load
 
             metadata, where = load(config, validate=not args.no_validate), config.remote_update_url
         else:
@@ -157,7 +152,7 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, config: Config) -> int:
-    from copgraph.validate import Validator
+    from copgraph.build.shacl import Validator
 
     try:
         report = Validator(config.root).validate_files(args.paths)
@@ -195,7 +190,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         print(f"no store at {config.store_dir}: building it first", file=sys.stderr)
         if _build_in_child_process(config) != OK:
             return VIOLATIONS
-    from copgraph.server import run
+    from copgraph.web.server import run
 
     run(config, dev=args.dev)
     return OK
@@ -217,7 +212,7 @@ def _build_in_child_process(config: Config) -> int:
 
 
 def cmd_prune_pending(args: argparse.Namespace, config: Config) -> int:
-    from copgraph.contributions import prune_pending
+    from copgraph.contributions.review import prune_pending
 
     removed = prune_pending(config, args.older_than)
     for path in removed:
@@ -227,7 +222,7 @@ def cmd_prune_pending(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
-    from copgraph.stats import dataset_counts, per_audit_year
+    from copgraph.model.stats import dataset_counts, per_audit_year
 
     dataset = open_dataset(config)
     print(f"store: {config.store_dir} (version {dataset.version}, built {dataset.metadata.built_at})")
@@ -271,7 +266,7 @@ def cmd_import_audit(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, config: Config) -> int:
-    from copgraph.audit_changes import compare
+    from copgraph.model.audit_changes import compare
 
     comparison = compare(open_dataset(config), config.root, args.from_year, args.to_year)
     print(comparison.to_json() if args.format == "json" else comparison.to_text())
@@ -280,14 +275,14 @@ def cmd_diff(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_token(args: argparse.Namespace, config: Config) -> int:
     """Print a bearer token signed with COPGRAPH_MAINTAINER_TOKEN that the server accepts until it expires."""
-    from copgraph.web.auth import mint_token
+    from copgraph.web.http.auth import mint_token
 
     print(mint_token(config.maintainer_token, args.expires_in))
     return OK
 
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
-    from copgraph.backup import BackupError, backup
+    from copgraph.store.backup import BackupError, backup
 
     try:
         metadata = backup(config.store_dir, args.directory)
@@ -299,7 +294,7 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, config: Config) -> int:
-    from copgraph.backup import BackupError, restore
+    from copgraph.store.backup import BackupError, restore
 
     try:
         metadata = restore(config.store_dir, args.directory)

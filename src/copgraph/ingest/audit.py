@@ -28,11 +28,13 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
-from copgraph.config import Config
+from copgraph.build.description import published_write
+from copgraph.build.shacl import Report, Validator
+from copgraph.core.config import Config
+from copgraph.core.graphs import graph_name
+from copgraph.core.vocab import COP, thing
 from copgraph.ingest.facts import ACTIVITY_LABELS, AUDIT_PUBLISHER, STATUS_LABELS, THEME_LABELS, iri, new_graph
-from copgraph.store import current_generation, graph_name, write
-from copgraph.validate import Report, Validator
-from copgraph.vocab import COP, thing
+from copgraph.store.generations import current_generation
 
 COLUMNS = (
     "name",
@@ -448,4 +450,4 @@ def _replace_graph(config: Config, target: Path, text: str) -> None:
         store.add_graph(name)
         store.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
 
-    write(config, change, f"import-audit:{target.name}")
+    published_write(config, change, f"import-audit:{target.name}")

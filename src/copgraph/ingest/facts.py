@@ -22,7 +22,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, RDF, RDFS, SKOS, XSD
 
-from copgraph.vocab import COP, PREFIXES, SCHEMA, thing
+from copgraph.core.vocab import COP, PREFIXES, SCHEMA, thing
 
 STATUS_LABELS = {
     "active": "Active",

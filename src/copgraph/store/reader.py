@@ -1,0 +1,78 @@
+"""store.reader: from store.py (docstring to be rewritten)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from copgraph.core.config import Config
+from copgraph.store.generations import (
+    Metadata,
+    StoreMissing,
+    StoreUnreadable,
+)
+
+
+class Dataset:
+    """One store generation opened read-only: the data as of one build, never a mix of two."""
+
+    def __init__(self, generation: Path):
+        self.generation = generation
+        self.metadata = Metadata.read(generation)
+        self.store = ox.Store.read_only(str(generation / "oxigraph"))
+
+    @property
+    def version(self) -> str:
+        return self.metadata.version
+
+    def query(self, sparql: str, **options: object) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Evaluate a query; unless told otherwise the default graph is the union of all named graphs."""
+        options.setdefault("use_default_graph_as_union", True)
+        return self.store.query(sparql, **options)
+
+
+OPEN_ATTEMPTS = 3  # a generation pruned while being opened is retried with the newer one
+
+
+class StoreReader:
+    """Hands out the current Dataset, reopening it when a build has swapped in a new generation."""
+
+    def __init__(self, store_dir: Path):
+        self.store_dir = store_dir
+        self._link = store_dir / "current"
+        self._target: str | None = None
+        self._dataset: Dataset | None = None
+
+    def current(self) -> Dataset:
+        """The generation `current` points at. If opening it fails because a write pruned it meanwhile (the link has
+        moved on), the newer one is opened instead; a failure while the link stays put is a damaged store."""
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            target = self._link_target()
+            if target == self._target and self._dataset is not None:
+                return self._dataset
+            try:
+                self._dataset = Dataset((self.store_dir / target).resolve())
+                self._target = target
+                return self._dataset
+            except (OSError, RuntimeError, ValueError, TypeError) as error:  # RuntimeError: RocksDB's corruption
+                if attempt < OPEN_ATTEMPTS and self._link_target() != target:
+                    continue  # pruned while being opened: read the newer generation
+                # The detail names paths on the server: it goes to the log, not to whoever made the request.
+                logging.getLogger(__name__).error("cannot open the store generation %s: %s", target, error)
+                raise StoreUnreadable("the store cannot be opened; the server's log says why") from None
+        raise AssertionError("unreachable")
+
+    def _link_target(self) -> str:
+        try:
+            return os.readlink(self._link)
+        except FileNotFoundError:
+            raise StoreMissing(f"no store at {self.store_dir}: run `copgraph build` first") from None
+
+
+def open_dataset(config: Config) -> Dataset:
+    """The current generation of the configured store, read-only."""
+    return StoreReader(config.store_dir).current()
+

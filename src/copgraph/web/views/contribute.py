@@ -1,0 +1,352 @@
+"""Contributions over HTTP: the "put yourself on the map" form, receipts, and the maintainers' review.
+
+Each view computes one data dictionary and renders it as HTML or JSON by Accept (JSON bodies are answered in JSON).
+Maintainers authenticate with the bearer token, or log in with the same secret for a signed session cookie; forms
+sent with the cookie also carry a per-session CSRF token, checked before any work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Mapping
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask.blueprints import BlueprintSetupState
+from rdflib import Graph
+
+from copgraph.contributions import review as contrib
+from copgraph.core.vocab import thing
+from copgraph.store.generations import StoreMissing
+from copgraph.web.http.auth import check_token, require_maintainer
+from copgraph.web.http.context import config, dataset, result_cache, validator
+from copgraph.web.http.errors import error_response
+from copgraph.web.http.ratelimit import rate_limited
+
+blueprint = Blueprint("contribute", __name__)
+HTML, JSON = "text/html", "application/json"
+
+
+@blueprint.record_once
+def setup(state: BlueprintSetupState) -> None:
+    """Sign maintainer sessions with a key derived from the maintainer token (changing the token ends them)."""
+    token = state.app.config["COPGRAPH"].maintainer_token
+    if token and not state.app.config.get("SECRET_KEY"):
+        state.app.config["SECRET_KEY"] = hmac.new(token.encode(), b"copgraph-session", hashlib.sha256).hexdigest()
+    state.app.config.setdefault("SESSION_COOKIE_SAMESITE", "Strict")
+
+
+def wants_json() -> bool:
+    if request.method == "POST" and request.is_json:
+        return True
+    return request.accept_mimetypes.best_match([HTML, JSON], default=HTML) == JSON
+
+
+def page(template: str, status: int = 200, **data: object) -> Response:
+    return Response(render_template(template, metadata=dataset().metadata, **data), status=status, mimetype=HTML)
+
+
+# --- The form --------------------------------------------------------------------------------------------------------
+
+
+def form_description(known: contrib.Known) -> dict:
+    """The fields of a contribution and the values each may take (the JSON form of GET /contribute)."""
+    return {
+        "fields": {
+            "name": {"required": True, "max_length": contrib.LIMITS["name"]},
+            "description": {"max_length": contrib.LIMITS["description"]},
+            "homepage": {"format": "http(s) URL", "max_length": contrib.LIMITS["homepage"]},
+            "platforms": {
+                "format": 'list of {"platform": slug, "account": handle or http(s) URL}',
+                "allowed": known.platforms,
+                "max_items": contrib.MAX_ITEMS,
+            },
+            "hashtags": {"format": "list of #tags", "max_items": contrib.MAX_ITEMS},
+            "themes": {"required": True, "format": "list of slugs", "allowed": known.themes},
+            "organisation": {"allowed": known.organisations},
+            "role": {"allowed": list(contrib.ROLES)},
+            "founded": {"format": "year, 1950-2100"},
+            "status": {"allowed": known.statuses, "default": "unknown"},
+            "governance": {"allowed": known.governance, "default": "unknown"},
+            "source": {"required": True, "format": "http(s) URL of a public page supporting the facts"},
+            "updates": {"allowed": known.communities, "format": "slug of the community this updates"},
+        },
+        "plain_text": (
+            "Every value is plain text: HTML tags, control characters, text-direction controls and Unicode "
+            "noncharacters are refused, and every field but description is one line. JSON values are strings "
+            "(founded may be a number; platforms are objects), never other types."
+        ),
+    }
+
+
+def raw_answers() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The request's answers as field -> list of strings, from a JSON object or a form (platform rows as
+    "slug<TAB>account"), and the errors of JSON values of the wrong type (those fields are left out)."""
+    if request.is_json:
+        body = json_object()
+        if body is None:
+            return {}, {"form": ["Send a JSON object of the fields (GET /contribute with Accept JSON lists them)."]}
+        return _from_json(body)
+    form = request.form
+    answers = {name: form.getlist(name) for name in contrib.FIELDS if name != "platforms"}
+    rows = zip(form.getlist("platform"), form.getlist("account"), strict=False)
+    answers["platforms"] = [f"{slug}\t{account}" for slug, account in rows]
+    return answers, {}
+
+
+def json_object() -> Mapping | None:
+    """The request's JSON body if it is an object; None for anything else (not JSON, another JSON value, nesting
+    deeper than the parser goes)."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        return None
+    return body if isinstance(body, Mapping) else None
+
+
+LIST_FIELDS = ("hashtags", "themes")  # a list of strings, or one string
+PLATFORM_KEYS = ("platform", "account")
+
+
+def _from_json(body: Mapping) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each field's text values; a value of another JSON type is a field error, never turned into text."""
+    answers: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {}
+    for name in contrib.FIELDS:
+        value = body.get(name)
+        if value is None:
+            continue
+        if name == "founded" and type(value) is int:  # a year may be sent as a number
+            value = str(value)
+        if name == "platforms":
+            items = value if isinstance(value, list) else [value]
+            if all(_platform_item(item) for item in items):
+                answers[name] = [f"{item.get('platform') or ''}\t{item.get('account') or ''}" for item in items]
+            else:
+                errors[name] = [
+                    'Give a list of objects {"platform": slug, "account": handle or http(s) URL}, each value text.'
+                ]
+        elif name in LIST_FIELDS:
+            items = value if isinstance(value, list) else [value]
+            if all(isinstance(item, str) for item in items):
+                answers[name] = items
+            else:
+                errors[name] = [f'Give a list of text values, e.g. ["{"maths" if name == "themes" else "#UKFEchat"}"].']
+        elif isinstance(value, str):
+            answers[name] = [value]
+        else:
+            errors[name] = [f"Give text here, not {_json_type(value)}."]
+    return answers, errors
+
+
+def _platform_item(item: object) -> bool:
+    return isinstance(item, Mapping) and all(isinstance(item.get(key), str | None) for key in PLATFORM_KEYS)
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+@blueprint.route("/contribute", methods=["GET"])
+def contribute_form() -> Response:
+    known = contrib.known_values(dataset())
+    if wants_json():
+        return jsonify(form_description(known))
+    return page("contribute.html", known=known, roles=contrib.ROLES, values={}, errors={})
+
+
+@blueprint.route("/contribute", methods=["POST"])
+@rate_limited("contribute")
+def contribute() -> Response:
+    """Check, validate and keep a contribution pending; answer its receipt (303/201) or the field errors (400)."""
+    known = contrib.known_values(dataset())
+    raw, wrong_types = raw_answers()
+    if "form" in wrong_types:
+        return _refused(wrong_types, known, {})
+    try:
+        answers = contrib.check_answers(raw, known)
+    except contrib.ContributionError as error:
+        return _refused(error.errors | wrong_types, known, raw)  # "must be text" rather than "is required"
+    if wrong_types:
+        return _refused(wrong_types, known, raw)
+    try:
+        graph = contrib.community_graph(answers, known)
+        _validate(answers, graph)
+    except contrib.ContributionError as error:
+        return _refused(error.errors, known, raw)
+    receipt = contrib.submit(config(), answers, graph, contrib.duplicates(answers, known))
+    location = url_for("contribute.receipt_page", receipt_id=receipt["id"])
+    if wants_json():
+        response = jsonify(_receipt_data(receipt))
+        response.status_code = 201
+        response.headers["Location"] = location
+        return response
+    return redirect(location, code=303)
+
+
+def _validate(answers: contrib.Answers, graph: Graph) -> None:
+    """SHACL in the context of the published data, on the record as approval would write it; ContributionError."""
+    contributed = [q.triple for q in contrib.to_quads(graph)]
+    current = contrib.current_record(dataset(), answers.slug)
+    record = contrib.proposed_record(current, contributed, thing("community", answers.slug))
+    quads = [ox.Quad(t.subject, t.predicate, t.object) for t in record]
+    report = validator().validate_quads(quads, replacing=[contrib.record_path(config(), answers.slug)])
+    if not report.conforms:
+        raise contrib.ContributionError(contrib.field_errors(report))
+
+
+def _refused(errors: dict[str, list[str]], known: contrib.Known, raw: dict[str, list[str]]) -> Response:
+    if wants_json():
+        response = jsonify({"errors": errors})
+        response.status_code = 400
+        return response
+    values = {name: raw.get(name, []) for name in contrib.FIELDS}
+    values["platform_rows"] = [row.partition("\t")[::2] for row in raw.get("platforms", [])]
+    return page("contribute.html", 400, known=known, roles=contrib.ROLES, values=values, errors=errors)
+
+
+def _receipt_data(receipt: dict) -> dict:
+    return receipt | {"turtle": contrib.turtle(contrib.contributed_triples(config(), receipt["id"]))}
+
+
+@blueprint.route("/contribute/<receipt_id>")
+def receipt_page(receipt_id: str) -> Response:
+    receipt = contrib.receipt(config(), receipt_id)
+    if receipt is None:
+        return error_response(404, f"There is no contribution {receipt_id!r}: check the receipt address.")
+    data = _receipt_data(receipt)
+    return jsonify(data) if wants_json() else page("contribution.html", receipt=data)
+
+
+# --- Maintainers ---------------------------------------------------------------------------------------------------
+
+
+def maintainer_denied() -> Response | None:
+    """None if the request is a maintainer's (bearer token, or the session cookie plus, on POST, its CSRF token)."""
+    if "Authorization" in request.headers or not session.get("maintainer"):
+        denied = require_maintainer()
+        if denied is not None and not wants_json() and denied.status_code == 401 and request.method == "GET":
+            return page("maintain_login.html", 401, next=request.path, error="")
+        return denied
+    if request.method == "POST":
+        given = request.form.get("csrf", "")
+        if not hmac.compare_digest(given.encode(), session.get("csrf", "").encode()):
+            return error_response(403, "The form's CSRF token is missing or stale: reload the page and try again.")
+    return None
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+@blueprint.route("/maintain/login", methods=["GET", "POST"])
+@rate_limited("maintain-login")
+def login() -> Response:
+    target = request.values.get("next", "")
+    target = target if target.startswith("/maintain/") else url_for("contribute.pending_list")
+    if request.method == "GET":
+        return page("maintain_login.html", next=target, error="")
+    token = config().maintainer_token
+    given = request.form.get("token", "")
+    if not token or check_token(given, token) is not None:
+        return page("maintain_login.html", 403, next=target, error="That is not this server's maintainer token.")
+    session.clear()
+    session["maintainer"] = True
+    session["csrf"] = secrets.token_urlsafe(24)
+    return redirect(target, code=303)
+
+
+@blueprint.route("/maintain/logout", methods=["POST"])
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("contribute.login"), code=303)
+
+
+@blueprint.route("/maintain/contributions")
+def pending_list() -> Response:
+    denied = maintainer_denied()
+    if denied is not None:
+        return denied
+    pending = contrib.receipts(config())
+    if wants_json():
+        return jsonify({"pending": pending})
+    return page("maintain_list.html", pending=pending)
+
+
+@blueprint.route("/maintain/contributions/<receipt_id>")
+def review_page(receipt_id: str) -> Response:
+    denied = maintainer_denied()
+    if denied is not None:
+        return denied
+    receipt = contrib.receipt(config(), receipt_id)
+    if receipt is None:
+        return error_response(404, f"There is no contribution {receipt_id!r}.")
+    contributed = contrib.contributed_triples(config(), receipt_id)
+    current = contrib.current_record(dataset(), receipt["slug"])
+    added, removed = contrib.diff(current, contrib.proposed_record(current, contributed, receipt["community"]))
+    data = _receipt_data(receipt) | {
+        "added": [str(t) for t in added],
+        "removed": [str(t) for t in removed],
+    }
+    if wants_json():
+        return jsonify(data)
+    return page("maintain_item.html", receipt=data, csrf=csrf_token() if session.get("maintainer") else "")
+
+
+@blueprint.route("/maintain/contributions/<receipt_id>/approve", methods=["POST"])
+def approve(receipt_id: str) -> Response:
+    denied = maintainer_denied()
+    if denied is not None:
+        return denied
+    return _review(receipt_id, lambda: contrib.approve(config(), receipt_id, _reason(), validator=validator()))
+
+
+@blueprint.route("/maintain/contributions/<receipt_id>/reject", methods=["POST"])
+def reject(receipt_id: str) -> Response:
+    denied = maintainer_denied()
+    if denied is not None:
+        return denied
+    return _review(receipt_id, lambda: contrib.reject(config(), receipt_id, _reason()))
+
+
+def _reason() -> str:
+    body = json_object() if request.is_json else None
+    reason = body.get("reason") if body is not None else request.form.get("reason")
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):  # raised inside the review, which answers it as the field's 400
+        raise contrib.ContributionError({"reason": [f"Give the reason as text, not {_json_type(reason)}."]})
+    return reason
+
+
+def _review(receipt_id: str, operation: Callable[[], dict]) -> Response:
+    """Run an approval or rejection; every failure answers an error with nothing written."""
+    if contrib.receipt(config(), receipt_id) is None:
+        return error_response(404, f"There is no contribution {receipt_id!r}.")
+    try:
+        receipt = operation()
+    except contrib.ContributionError as error:
+        if wants_json():
+            response = jsonify({"errors": error.errors})
+            response.status_code = 400
+            return response
+        return error_response(400, f"Nothing was written: {error}")
+    except contrib.NotPending as error:
+        return error_response(409, f"Nothing was written: {error}.")
+    except StoreMissing as error:
+        return error_response(503, str(error))
+    except OSError as error:  # a full disk, permissions: the receipt stays pending, so the review can be run again
+        current_app.logger.error("review of %s failed: %s", receipt_id, error)
+        return error_response(503, "The review could not be completed (see the server's log); it is still pending.")
+    result_cache().clear()
+    if wants_json():
+        return jsonify(receipt)
+    return redirect(url_for("contribute.review_page", receipt_id=receipt_id), code=303)

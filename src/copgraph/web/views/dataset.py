@@ -1,0 +1,308 @@
+"""The ontology (/def/cop), the shapes (/def/shapes), the dataset description (/dataset and /.well-known/void) and the
+dumps (/dumps/<file>).
+
+Each of the three documents is one graph of the store (/graph/ontology, /graph/shapes, /graph/dataset), written by
+Oxigraph in the format that `Accept` prefers or that the URL's extension names (`Vary: Accept` when negotiated). A
+client that states no preference gets Turtle; a browser gets HTML: for the ontology and the shapes, the documentation
+page `copgraph build` generated with pyLODE; for the dataset, a page rendered from the same description graph.
+Everything read here was computed when the store generation was made (copgraph.build.description.publish).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, send_file
+
+from copgraph.build.description import DATASET_IRI, DESCRIPTION_PREFIXES
+from copgraph.build.dumps import read_manifest
+from copgraph.build.ontology_docs import documentation_path, prefixed, render
+from copgraph.core.graphs import DATASET_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
+from copgraph.web.http.context import config, dataset
+from copgraph.web.http.errors import error_response
+from copgraph.web.http.links import local_href
+from copgraph.web.views.sparql import conditional
+
+blueprint = Blueprint("dataset", __name__)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A format a document is offered in."""
+
+    extension: str
+    media_type: str
+    label: str
+    writer: ox.RdfFormat | None  # None: the HTML page
+    aliases: tuple[str, ...] = ()  # other media types that clients send for it
+
+
+# Turtle first: on equal quality (`*/*`, no Accept) the first listed wins, so a machine that states no preference gets
+# Turtle, while a browser, which ranks text/html above */*, gets HTML.
+OFFERS = (
+    Offer("ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE, ("application/x-turtle", "application/turtle")),
+    Offer("html", "text/html", "HTML", None, ("application/xhtml+xml",)),
+    Offer("jsonld", "application/ld+json", "JSON-LD", ox.RdfFormat.JSON_LD, ("application/json",)),
+    Offer("nt", "application/n-triples", "N-Triples", ox.RdfFormat.N_TRIPLES, ("text/plain",)),
+    Offer("rdf", "application/rdf+xml", "RDF/XML", ox.RdfFormat.RDF_XML, ("application/xml", "text/xml")),
+)
+BY_EXTENSION = {offer.extension: offer for offer in OFFERS}
+BY_MEDIA_TYPE = {offer.media_type: offer for offer in OFFERS} | {a: offer for offer in OFFERS for a in offer.aliases}
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str  # this server's path of the document (and of its IRI, under the configured base)
+    graph: str  # the store graph it serves
+
+
+ONTOLOGY = Document("/def/cop", ONTOLOGY_GRAPH)
+SHAPES = Document("/def/shapes", SHAPES_GRAPH)
+DESCRIPTION = Document("/dataset", DATASET_GRAPH)
+
+
+@blueprint.route("/def/cop")
+@blueprint.route("/def/cop.<extension>")
+def ontology(extension: str | None = None) -> Response:
+    return serve(ONTOLOGY, extension)
+
+
+@blueprint.route("/def/shapes")
+@blueprint.route("/def/shapes.<extension>")
+def shapes(extension: str | None = None) -> Response:
+    return serve(SHAPES, extension)
+
+
+@blueprint.route("/dataset")
+@blueprint.route("/dataset.<extension>")
+@blueprint.route("/.well-known/void")
+def description(extension: str | None = None) -> Response:
+    return serve(DESCRIPTION, extension)
+
+
+def serve(document: Document, extension: str | None) -> Response:
+    """The document in the format its extension names (404 for an unknown one), else the one Accept prefers (406 if
+    none), with Link headers to its other formats and the caching headers of the dataset version."""
+    negotiated = extension is None
+    chosen = negotiate() if negotiated else BY_EXTENSION.get(extension)
+    if chosen is None:
+        if not negotiated:
+            return error_response(404, f"Not found: {document.path} has no .{extension} format. {_formats(document)}")
+        return _vary(error_response(406, f"None of the requested media types can answer. {_formats(document)}"))
+    current = dataset()
+    if chosen.writer is None:
+        body = ontology_page(current) if document is not DESCRIPTION else description_page(current)
+        response = Response(body, mimetype="text/html")
+    else:
+        body = ox.serialize(graph_triples(current, document.graph), format=chosen.writer, prefixes=DESCRIPTION_PREFIXES)
+        response = Response(body, mimetype=chosen.media_type)
+    response.headers["Link"] = ", ".join(
+        f'<{document.path}.{offer.extension}>; rel="alternate"; type="{offer.media_type}"' for offer in OFFERS
+    )
+    if negotiated:
+        _vary(response)
+    return conditional(response, current.version, chosen.media_type, current.metadata.built_at)
+
+
+def negotiate() -> Offer | None:
+    """The format Accept prefers (quality values honoured); Turtle when the client states no preference."""
+    if not request.accept_mimetypes:
+        return OFFERS[0]
+    best = request.accept_mimetypes.best_match(list(BY_MEDIA_TYPE))
+    return BY_MEDIA_TYPE[best] if best else None
+
+
+def _formats(document: Document) -> str:
+    listed = ", ".join(f"{o.media_type} ({document.path}.{o.extension})" for o in OFFERS)
+    return f"Offered: {listed}."
+
+
+def _vary(response: Response) -> Response:
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def graph_triples(current: object, graph: str) -> list[ox.Triple]:
+    """The triples of one of the store's graphs."""
+    return list(current.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
+
+
+# The documentation made for one dataset version when its generation holds none (a remote store, or a generation
+# built before documentation was generated): made once per version and process, never per request.
+_rendered: dict[str, str] = {}
+
+
+def ontology_page(current: object) -> bytes | str:
+    """The ontology's documentation page, as generated with its store generation."""
+    generation: Path | None = getattr(current, "generation", None)
+    if generation is not None and documentation_path(generation).is_file():
+        return documentation_path(generation).read_bytes()
+    if current.version not in _rendered:
+        _rendered.clear()
+        _rendered[current.version] = render(
+            graph_triples(current, ONTOLOGY_GRAPH), graph_triples(current, SHAPES_GRAPH)
+        )
+    return _rendered[current.version]
+
+
+@blueprint.route("/dumps/<name>")
+def dump(name: str) -> Response:
+    """A dump listed in the current generation's manifest, byte for byte, with its SHA-256 as ETag; any other name is
+    404, so no path outside the dumps folder can be reached."""
+    current = dataset()
+    generation: Path | None = getattr(current, "generation", None)
+    if generation is None:
+        return error_response(
+            404, "This server reads a remote store: dumps are made by `copgraph build` only for the embedded store."
+        )
+    entry = read_manifest(generation / "dumps").get(name)
+    if entry is None:
+        return error_response(404, f"There is no dump named {name!r}: the dumps are listed at /dataset.")
+    response = send_file(
+        generation / "dumps" / entry.name,
+        mimetype=entry.media_type,
+        as_attachment=True,
+        download_name=entry.name,
+        etag=entry.sha256,
+        last_modified=datetime.fromisoformat(current.metadata.built_at.replace("Z", "+00:00")),
+        conditional=True,
+    )
+    response.headers["Cache-Control"] = config().cache_control
+    # RFC 9530: lets a client check what it downloaded without reading the description.
+    response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(entry.sha256)).decode()}:"
+    return response
+
+
+# --- The dataset description as a page -----------------------------------------------------------------------------
+
+VOID = "http://rdfs.org/ns/void#"
+DCT = "http://purl.org/dc/terms/"
+DCAT = "http://www.w3.org/ns/dcat#"
+FOAF = "http://xmlns.com/foaf/0.1/"
+SPDX = "http://spdx.org/rdf/terms#"
+COP_VERSION = "https://w3id.org/copgraph/def/cop#datasetVersion"
+
+
+Node = ox.NamedNode | ox.BlankNode
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+class Described:
+    """The description graph indexed by subject, to read values of one node at a time."""
+
+    def __init__(self, triples: list[ox.Triple]):
+        self.index: dict[Node, dict[str, list[Term]]] = {}
+        for triple in triples:
+            self.index.setdefault(triple.subject, {}).setdefault(triple.predicate.value, []).append(triple.object)
+
+    def all(self, node: Term, predicate: str) -> list[Term]:
+        return self.index.get(node, {}).get(predicate, [])
+
+    def one(self, node: Term, predicate: str) -> Term | None:
+        values = self.all(node, predicate)
+        return values[0] if values else None
+
+    def text(self, node: Term, predicate: str) -> str:
+        value = self.one(node, predicate)
+        return value.value if value is not None else ""
+
+    def number(self, node: Term, predicate: str) -> int | None:
+        value = self.one(node, predicate)
+        return int(value.value) if value is not None else None
+
+
+def description_page(current: object) -> str:
+    """The description graph rendered for a person (the same graph the machine formats serialise)."""
+    graph = Described(graph_triples(current, DATASET_GRAPH))
+    return render_template("dataset.html", page=dataset_view(graph), metadata=current.metadata, offers=OFFERS)
+
+
+def dataset_view(graph: Described) -> dict:
+    """What the dataset page shows, read from the description graph."""
+    node = ox.NamedNode(DATASET_IRI)
+    publisher = graph.one(node, DCT + "publisher")
+    endpoint = graph.one(node, VOID + "sparqlEndpoint")
+    return {
+        "iri": DATASET_IRI,
+        "title": graph.text(node, DCT + "title") or "copgraph",
+        "description": graph.text(node, DCT + "description"),
+        "licence": graph.text(node, DCT + "license"),
+        "rights": graph.text(node, DCT + "rights"),
+        "publisher": graph.text(publisher, FOAF + "name") if publisher is not None else "",
+        "version": graph.text(node, COP_VERSION),
+        "modified": graph.text(node, DCT + "modified"),
+        "endpoint": {"iri": endpoint.value, "href": local_href(endpoint.value)} if endpoint is not None else None,
+        "uri_space": graph.text(node, VOID + "uriSpace"),
+        "counts": [
+            (label, graph.number(node, VOID + name))
+            for label, name in (
+                ("Triples", "triples"),
+                ("Entities (things with an IRI in the URI space)", "entities"),
+                ("Distinct subjects", "distinctSubjects"),
+                ("Distinct objects", "distinctObjects"),
+                ("Classes", "classes"),
+                ("Properties", "properties"),
+            )
+            if graph.number(node, VOID + name) is not None
+        ],
+        "classes": _partitions(graph, node, "classPartition", "class", "entities"),
+        "properties": _partitions(graph, node, "propertyPartition", "property", "triples"),
+        "distributions": sorted(
+            (_distribution(graph, d) for d in graph.all(node, DCAT + "distribution")), key=lambda d: d["name"]
+        ),
+        "linksets": _linksets(graph, node),
+        "examples": [{"iri": e.value, "href": local_href(e.value)} for e in graph.all(node, VOID + "exampleResource")],
+        "vocabularies": sorted(v.value for v in graph.all(node, VOID + "vocabulary")),
+        "sources": [_link(s) for s in sorted(s.value for s in graph.all(node, DCT + "source"))],
+        "graphs": sum(1 for s in graph.all(node, VOID + "subset") if "/graph/" in s.value),
+    }
+
+
+def _link(iri: str) -> dict[str, str | None]:
+    """An IRI from the data to show: a link only if it is http(s), so no `javascript:` IRI becomes a link."""
+    return {"text": iri, "href": iri if iri.startswith(("http://", "https://")) else None}
+
+
+def _partitions(graph: Described, node: Term, partition: str, key: str, count: str) -> list[dict]:
+    rows = []
+    for part in graph.all(node, VOID + partition):
+        term = graph.one(part, VOID + key)
+        if term is not None:
+            rows.append({"iri": term.value, "name": prefixed(term.value), "count": graph.number(part, VOID + count)})
+    return sorted(rows, key=lambda row: (-(row["count"] or 0), row["name"]))
+
+
+def _distribution(graph: Described, node: Term) -> dict:
+    checksum = graph.one(node, SPDX + "checksum")
+    url = graph.text(node, DCAT + "downloadURL")
+    media_type = graph.text(node, DCAT + "mediaType").rsplit("/media-types/", 1)[-1]
+    return {
+        "title": graph.text(node, DCT + "title"),
+        "name": url.rsplit("/", 1)[-1],
+        "href": local_href(url),
+        "media_type": media_type,
+        "packaged": graph.one(node, DCAT + "packageFormat") is not None,
+        "byte_size": graph.number(node, DCAT + "byteSize"),
+        "sha256": graph.text(checksum, SPDX + "checksumValue") if checksum is not None else "",
+    }
+
+
+def _linksets(graph: Described, node: Term) -> list[dict]:
+    linksets = []
+    for subset in graph.all(node, VOID + "subset"):
+        predicate = graph.one(subset, VOID + "linkPredicate")
+        if predicate is not None:
+            target = graph.one(subset, VOID + "objectsTarget")
+            linksets.append(
+                {
+                    "predicate": prefixed(predicate.value),
+                    "target": graph.text(target, DCT + "title") if target is not None else "",
+                    "triples": graph.number(subset, VOID + "triples"),
+                    "description": graph.text(subset, DCT + "description"),
+                }
+            )
+    return sorted(linksets, key=lambda linkset: linkset["predicate"])
