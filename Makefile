@@ -8,8 +8,9 @@ BIN    := $(VENV)/bin
 serve: install assets     ## install copgraph, build the store from data/ if missing, serve on 127.0.0.1:8080
 	$(BIN)/copgraph serve
 
-test: install-test assets ## install copgraph with its test tools, lint, run the whole test suite
-	$(BIN)/ruff check src tests
+test: install-test assets ## install copgraph with its test tools, lint, check the layers, run the whole test suite
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 build: install
