@@ -96,8 +96,9 @@ def publish(
 ) -> None:
     """Write a new generation's dumps and ontology documentation and complete its /graph/dataset description.
 
-    Called by the build and by every write (`published_write`, `store.writes.LocalWriter`) after the lead's small description is in place; `previous` is the generation
-    a write was copied from, whose documentation is reused when the ontology and shapes have not changed.
+    Called by the build and by every write (`published_write`, `store.writes.LocalWriter`) once the generation's small
+    description (store.generations.dataset_quads) is in place; `previous` is the generation a write was copied from,
+    whose documentation is reused when the ontology and shapes have not changed.
     """
     from copgraph.build.ontology_docs import write_documentation
 

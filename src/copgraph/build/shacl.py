@@ -94,6 +94,7 @@ class Validator:
     """Shapes and published data, parsed once, to validate many inputs against."""
 
     def __init__(self, root: Path):
+        _reuse_parsed_sparql()
         self.root = root
         self.shapes = load_shapes(root)
         self.context = {path.resolve(): read_rdf_file(path).quads for path in context_files(root)}
@@ -150,7 +151,8 @@ def _reuse_parsed_sparql() -> None:
 
     pyshacl hands rdflib the same query text for every focus node of a SHACL-SPARQL constraint, and rdflib parses it
     again each time (about 20 ms, most of a validation run). A prepared query evaluates exactly as its text would, so
-    caching the parse changes only the speed (about 1.4 s to 0.25 s for one contribution here).
+    caching the parse changes only the speed (about 1.4 s to 0.25 s for one contribution here). It changes rdflib for
+    the whole process, so it is done when a validator is made (idempotently), never as a side effect of an import.
     """
     original = sparql_processor.SPARQLProcessor.query
     if getattr(original, "copgraph_cached", False):
@@ -168,8 +170,6 @@ def _reuse_parsed_sparql() -> None:
     query.copgraph_cached = True
     sparql_processor.SPARQLProcessor.query = query
 
-
-_reuse_parsed_sparql()
 
 
 OUT_STEPS = 2  # how far out from the input (and from the records the rules compare it with) statements are read
@@ -189,6 +189,7 @@ class StoreContextValidator:
     """
 
     def __init__(self, store: ox.Store, shapes: Graph, root: Path):
+        _reuse_parsed_sparql()
         self.store, self.shapes, self.root = store, shapes, root
         self._handles: dict[str, list[ox.NamedNode | ox.BlankNode]] | None = None
 
