@@ -11,6 +11,7 @@ serve: install assets     ## install copgraph, build the store from data/ if mis
 test: install-test assets ## install copgraph with its test tools, lint, check the layers, run the whole test suite
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 build: install

@@ -264,7 +264,7 @@ def machine_section(results: dict, source: Path) -> list[str]:
         "every server (every answer must be 200 and non-empty), then measured with `wrk` on all servers in the same "
         "run, alternating their order round by round after a warm-up; figures are the median over rounds. "
         f"copgraph is the production server (`copgraph serve`: {copgraph_server(results)}), uncached "
-        "(`COPGRAPH_RESULT_CACHE_ENTRIES=0`) "
+        "(`COPGRAPH_RESULT_CACHE_BYTES=0`, `COPGRAPH_MODEL_CACHE_BYTES=0`) "
         "for the engine, light and record mixes and with its result cache for the repeated and realistic ones. "
         "Oxigraph is `oxigraph serve-read-only --union-default-graph` on copgraph's own store. Ratios are "
         "copgraph's throughput divided by the other server's (above 1: copgraph is faster).",

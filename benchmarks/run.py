@@ -10,7 +10,8 @@ Per size N (work folder benchmarks/work/<N>/, git-ignored):
 2. `copgraph build --no-validate` into a fresh work/N/store (time, triples/s) and `oxigraph load` of the same files
    into a fresh work/N/oxigraph-load (time, triples/s); their disk sizes;
 3. servers: Oxigraph (`serve-read-only --union-default-graph` on copgraph's own generation), rdflib-endpoint where the
-   data is within its bound, and copgraph (`copgraph serve`) uncached (`COPGRAPH_RESULT_CACHE_ENTRIES=0`);
+   data is within its bound, and copgraph (`copgraph serve`) uncached (`COPGRAPH_RESULT_CACHE_BYTES=0`,
+   `COPGRAPH_MODEL_CACHE_BYTES=0`);
 4. the median latency of every canned query, sequentially (copgraph, Oxigraph, rdflib-endpoint); a query slower
    than --max-query-seconds on copgraph or Oxigraph is left out of the load mixes at this size (and said so), or,
    with --mixes-like RESULTS.json, exactly the queries that earlier run left out (and any failing now);

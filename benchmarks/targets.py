@@ -6,8 +6,8 @@ to the group and to every process of its tree that is still alive.
 
 - ``copgraph_server``: the production server (``copgraph serve``: granian or gunicorn, N workers, each with its query
   process),
-  with the result cache on (``cached=True``) or off (``COPGRAPH_RESULT_CACHE_ENTRIES=0``: `ResultCache.put` keeps
-  nothing when its size is 0, so every query is evaluated).
+  with its caches on (``cached=True``) or off (``COPGRAPH_RESULT_CACHE_BYTES=0`` and ``COPGRAPH_MODEL_CACHE_BYTES=0``:
+  a cache of 0 bytes keeps nothing, so every query is evaluated and every record rendered).
 - ``oxigraph_server``: ``oxigraph serve-read-only --union-default-graph`` on copgraph's own store generation, so both
   answer the same queries over the same data (copgraph's default graph is the union of its named graphs).
 - ``rdflib_server``: rdflib-endpoint (FastAPI + uvicorn) over an rdflib ``Dataset(default_union=True)`` loaded with
@@ -389,7 +389,7 @@ def copgraph_server(
     access_log: bool = True,
 ) -> Iterator[Target]:
     """`copgraph serve` (its production server: COPGRAPH_SERVER, `server`, else copgraph's default) on a free port.
-    Uncached: COPGRAPH_RESULT_CACHE_ENTRIES=0."""
+    Uncached: COPGRAPH_RESULT_CACHE_BYTES=0 and COPGRAPH_MODEL_CACHE_BYTES=0."""
     port = free_port()
     name = name or ("copgraph-cached" if cached else "copgraph")
     settings = {
@@ -406,7 +406,7 @@ def copgraph_server(
         "COPGRAPH_ACCESS_LOG": "true" if access_log else "false",
     }
     if not cached:
-        settings["COPGRAPH_RESULT_CACHE_ENTRIES"] = "0"
+        settings["COPGRAPH_RESULT_CACHE_BYTES"] = settings["COPGRAPH_MODEL_CACHE_BYTES"] = "0"
     if server:
         settings["COPGRAPH_SERVER"] = server
     log = log_dir / f"{name}.log"

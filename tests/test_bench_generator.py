@@ -66,7 +66,7 @@ def parse(turtle: str) -> list[ox.Quad]:
 
 def test_the_root_folder(small: tuple[Path, dict]) -> None:
     root, manifest = small
-    for name in ("ontology", "shapes", "queries"):  # copies (a symlinked folder breaks copgraph.core.graphs's graph names)
+    for name in ("ontology", "shapes", "queries"):  # copies: a symlinked folder breaks graph names
         copied = sorted(p.relative_to(root / name) for p in (root / name).rglob("*.*"))
         assert copied and copied == sorted(p.relative_to(REPO / name) for p in (REPO / name).rglob("*.*"))
     assert sorted(p.name for p in (root / "data").iterdir()) == ["schemes.ttl", "synthetic.nt", "themes.ttl"]

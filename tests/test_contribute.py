@@ -21,8 +21,13 @@ import requests
 
 from copgraph.build.pipeline import build
 from copgraph.build.shacl import Validator
-from copgraph.contributions import review
+from copgraph.contributions.answers import Answers, check_answers
+from copgraph.contributions.known import Known, known_values
+from copgraph.contributions.pending import contributed_triples, find_receipt, save_receipt, submit
+from copgraph.contributions.prune import prune_pending
+from copgraph.contributions.record import community_graph
 from copgraph.core.config import Config
+from copgraph.core.things import slugify
 from copgraph.store.reader import open_dataset
 from tests.conftest import REPO, copgraph_command, running_server
 
@@ -280,7 +285,7 @@ def test_a_maintainer_logs_in_and_rejects_with_a_reason_kept_on_the_receipt(cont
 CRASHING_APPROVAL = """
 import os, signal, sys
 from pathlib import Path
-from copgraph import contributions
+from copgraph.contributions import review
 from copgraph.core.config import Config
 
 root, receipt_id, step = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -301,10 +306,10 @@ def crash_approval(config: Config, receipt_id: str, step: str) -> None:
 
 def test_a_crash_during_approval_leaves_the_old_or_the_new_state_never_half(tmp_path: Path) -> None:
     config = scratch(tmp_path / "root")
-    known = review.known_values(open_dataset(config))
+    known = known_values(open_dataset(config))
     body = {"name": ["Crash Test Circle"], "themes": ["maths"], "source": ["https://example.org/crash"]}
-    answers_ = review.check_answers(body, known)
-    pending = review.submit(config, answers_, review.community_graph(answers_, known), [])
+    answers_ = check_answers(body, known)
+    pending = submit(config, answers_, community_graph(answers_, known), [])
     record = config.root / "data" / "communities" / "crash-test-circle.ttl"
     published = f"ASK {{ <{COMMUNITY}crash-test-circle> ?p ?o }}"
     env = {**os.environ, "COPGRAPH_ROOT": str(config.root), "COPGRAPH_STORE": str(config.store_dir)}
@@ -313,7 +318,7 @@ def test_a_crash_during_approval_leaves_the_old_or_the_new_state_never_half(tmp_
     # the files are the repository's own, validated by the last step of this test).
     crash_approval(config, pending["id"], "store")
     assert not open_dataset(config).query(published)
-    assert not record.exists() and review.receipt(config, pending["id"])["status"] == "pending"
+    assert not record.exists() and find_receipt(config, pending["id"])["status"] == "pending"
     command = copgraph_command("build", "--no-validate")
     rebuilt = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -361,14 +366,14 @@ def test_contributions_over_the_rate_limit_are_429_with_retry_after_and_write_no
 
 def offline_contribution(config: Config, name: str) -> dict:
     """A contribution kept pending with the real submit(), without a store (no platforms, hashtags or organisations)."""
-    known = review.Known({}, {}, {}, {}, {}, {}, {}, {}, {})
-    answers_ = review.Answers(name=name, slug=review.slugify(name), themes=["maths"])
+    known = Known({}, {}, {}, {}, {}, {}, {}, {}, {})
+    answers_ = Answers(name=name, slug=slugify(name), themes=["maths"])
     answers_.source = "https://example.org/" + answers_.slug
-    return review.submit(config, answers_, review.community_graph(answers_, known), [])
+    return submit(config, answers_, community_graph(answers_, known), [])
 
 
 def closed_on(config: Config, receipt_: dict, status: str, stamp: str) -> None:
-    review._save_receipt(config, receipt_ | {"status": status, "updated": stamp})
+    save_receipt(config, receipt_ | {"status": status, "updated": stamp})
 
 
 def test_prune_pending_removes_only_contributions_reviewed_longer_ago_than_asked(tmp_path: Path) -> None:
@@ -382,16 +387,16 @@ def test_prune_pending_removes_only_contributions_reviewed_longer_ago_than_asked
     closed_on(config, old_pending, "pending", "2025-06-01T10:00:00Z")  # never reviewed: kept however old
     (config.pending_dir / "notes.json").write_text("[not a receipt]")
 
-    removed = review.prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC))
+    removed = prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC))
 
     gone = {old_approved["id"], old_rejected["id"]}
     assert sorted(p.name for p in removed) == sorted(f"{i}.{suffix}" for i in gone for suffix in ("json", "trig"))
-    assert [review.receipt(config, i) for i in gone] == [None, None]
+    assert [find_receipt(config, i) for i in gone] == [None, None]
     for kept in (recent_rejected, old_pending):
-        assert review.receipt(config, kept["id"])["status"] in ("rejected", "pending")
-        assert review.contributed_triples(config, kept["id"])  # its TriG is still there
+        assert find_receipt(config, kept["id"])["status"] in ("rejected", "pending")
+        assert contributed_triples(config, kept["id"])  # its TriG is still there
     assert (config.pending_dir / "notes.json").exists()
-    assert review.prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC)) == []
+    assert prune_pending(config, 7, at=datetime(2026, 2, 1, tzinfo=UTC)) == []
 
 
 def test_prune_pending_removes_old_leftovers_of_interrupted_submissions_but_never_fresh_ones(tmp_path: Path) -> None:
@@ -405,15 +410,15 @@ def test_prune_pending_removes_old_leftovers_of_interrupted_submissions_but_neve
     for path in (orphan, temporary, directory / f"{kept['id']}.trig"):
         os.utime(path, (two_days_ago, two_days_ago))
 
-    removed = review.prune_pending(config, 0)  # 0 days: but a submission being written is never touched
+    removed = prune_pending(config, 0)  # 0 days: but a submission being written is never touched
 
     assert sorted(removed) == sorted([orphan, temporary])
     assert fresh_orphan.exists()
-    assert review.contributed_triples(config, kept["id"])  # a pending contribution's TriG, however old
+    assert contributed_triples(config, kept["id"])  # a pending contribution's TriG, however old
 
 
 @pytest.mark.parametrize("days", [-1, float("nan")])
 def test_prune_pending_refuses_an_age_that_is_not_a_number_of_days(tmp_path: Path, days: float) -> None:
     config = Config.from_env(environ={}, root=tmp_path, store=tmp_path / "store")
     with pytest.raises(ValueError, match="--older-than must be a number of days"):
-        review.prune_pending(config, days)
+        prune_pending(config, days)

@@ -18,8 +18,8 @@ from flask import Flask
 
 from copgraph.core.config import Config
 from copgraph.web.app import create_app
+from copgraph.web.http.fast_lookups import FastLookups
 from copgraph.web.http.security import SecurityHeaders
-from copgraph.web.views.sparql_fast import FastLookups
 
 UKFECHAT = "https://w3id.org/copgraph/id/community/ukfechat"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -38,9 +38,9 @@ class Recorder:
         return self.application(environ, start_response)
 
 
-@pytest.fixture(scope="module", params=[512, 0], ids=["cache", "no-cache"])
+@pytest.fixture(scope="module", params=[2**20, 0], ids=["cache", "no-cache"])
 def app(request: pytest.FixtureRequest, built_config: Config) -> Flask:
-    app = create_app(replace(built_config, result_cache_entries=request.param))
+    app = create_app(replace(built_config, result_cache_bytes=request.param))
     fast = app.wsgi_app.application
     assert isinstance(fast, FastLookups)
     fast.application = Recorder(fast.application)

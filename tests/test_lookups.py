@@ -1,4 +1,5 @@
-"""Bounded lookups (copgraph.query.lookups) run in the web worker; everything else goes to the killable query process."""
+"""Bounded lookups (copgraph.query.lookups) run in the web worker; everything else goes to the killable query
+process."""
 
 from __future__ import annotations
 

@@ -13,8 +13,9 @@ import requests
 
 from copgraph.build.pipeline import build
 from copgraph.core.config import Config
-from copgraph.web.views.charts import bar_chart, nice_maximum
-from copgraph.web.views.network import CYTOSCAPE_PACKAGE, Community
+from copgraph.model.charts import bar_chart, nice_maximum
+from copgraph.model.network import Community
+from copgraph.web.views.network import CYTOSCAPE_PACKAGE
 from tests.conftest import REPO, running_server
 
 ID = "https://w3id.org/copgraph/id/"

@@ -1,4 +1,4 @@
-"""`copgraph prune-pending`: the command around contributions.prune_pending (whose rules tests/test_contribute.py
+"""`copgraph prune-pending`: the command around contributions.prune.prune_pending (whose rules tests/test_contribute.py
 checks)."""
 
 from __future__ import annotations

@@ -255,7 +255,7 @@ def test_turtle_uses_the_projects_prefixes(server: str) -> None:
 
 def test_json_ld_reads_as_plain_json(server: str) -> None:
     document = requests.get(server + "/doc/community/ukfechat.jsonld", timeout=10).json()
-    assert document["@context"] == server + "/context.jsonld"
+    assert document["@context"] == "https://w3id.org/copgraph/context.jsonld"  # canonical: never from the Host header
     assert document["id"] == UKFECHAT
     assert document["type"] == "CommunityOfPractice"
     assert document["name"] == "#UKFEchat"
@@ -522,3 +522,17 @@ def test_html_title_escapes_the_name(injected: str) -> None:
     page = requests.get(injected + "/doc/community/injected.html", timeout=10).text
     title = re.search(r"<title>(.*?)</title>", page, re.S)
     assert title and "&lt;script&gt;" in title.group(1)
+
+
+def test_a_forged_host_header_never_reaches_a_cacheable_body(server: str) -> None:
+    """Issue 14, point 7: a record is cached (by this server and by proxies that key on the path) with one ETag, so
+    nothing in it may come from the request's Host header."""
+    honest = requests.get(server + "/doc/community/ukfechat.jsonld", timeout=10)
+    forged = requests.get(server + "/doc/community/ukfechat.jsonld", headers={"Host": "evil.example"}, timeout=10)
+    assert forged.status_code == 200
+    assert "evil.example" not in forged.text
+    assert forged.content == honest.content and forged.headers["ETag"] == honest.headers["ETag"]
+    description = requests.get(
+        server + "/sparql", headers={"Host": "evil.example", "Accept": "text/turtle"}, timeout=10
+    )
+    assert "Host" in description.headers["Vary"]  # the service description names the address it was reached at

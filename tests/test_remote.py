@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from copgraph.query.remote import VERSION_TTL, RemoteDataset, RemoteStore, refuse_unsafe_update, with_values
+from copgraph.query.remote import VERSION_TTL, RemoteDataset
+from copgraph.query.remote_client import RemoteStore
+from copgraph.query.remote_text import refuse_unsafe_update, with_values
 from copgraph.store.writes import WriteRefused
 from tests.conftest import NAMELESS_COMMUNITY, REPO, copgraph_command, free_port, running_server
 

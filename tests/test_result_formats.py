@@ -1,5 +1,6 @@
-"""SELECT results are written by Oxigraph through its TSV (copgraph.query.results.serialize_solutions): the cap on rows is
-a count of lines, so every term must come back exactly, whatever its text, and the cap must cut at the right row."""
+"""SELECT results are written by Oxigraph through its TSV (copgraph.query.results.serialize_solutions): the cap on
+rows is a count of lines, so every term must come back exactly, whatever its text, and the cap must cut at the right
+row."""
 
 from __future__ import annotations
 

@@ -212,7 +212,7 @@ def _build_in_child_process(config: Config) -> int:
 
 
 def cmd_prune_pending(args: argparse.Namespace, config: Config) -> int:
-    from copgraph.contributions.review import prune_pending
+    from copgraph.contributions.prune import prune_pending
 
     removed = prune_pending(config, args.older_than)
     for path in removed:
@@ -235,7 +235,8 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_import_audit(args: argparse.Namespace, config: Config) -> int:
-    from copgraph.ingest.audit import AuditFileError, apply_import, parse_mapping, plan_import
+    from copgraph.ingest.audit import apply_import, plan_import
+    from copgraph.ingest.audit_sheet import AuditFileError, parse_mapping
 
     try:
         plan = plan_import(config.root, args.file, args.year, parse_mapping(args.mapping), args.source)

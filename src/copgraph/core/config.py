@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from copgraph.core.vocab import DEFAULT_BASE
 
@@ -25,7 +27,8 @@ class Config:
     max_rows: int = 100_000  # result rows (or triples) returned at most; more is signalled, never silent
     max_request_bytes: int = 1_048_576  # largest request body accepted (413 above)
     cache_control: str = "public, max-age=60"  # Cache-Control on reads
-    result_cache_entries: int = 512  # per-worker cache of serialised results, emptied when the data changes
+    result_cache_bytes: int = 64 * 2**20  # per worker: SPARQL answers (each at most 1/8 of it); 0: none kept
+    model_cache_bytes: int = 64 * 2**20  # per worker: site index, network, rendered pages; 0: made per request
     maintainer_token: str = ""  # bearer token for writes; empty: writes are off
     service_allowlist: str = ""  # space- or comma-separated endpoint IRIs SERVICE may reach; empty: none
     remote_query_url: str = ""  # SPARQL 1.1 query URL of an external store; empty: the embedded Oxigraph store
@@ -44,16 +47,21 @@ class Config:
         return self.pending if self.pending is not None else self.store_dir.parent / "pending"
 
     @property
+    def sessions_dir(self) -> Path:
+        """Maintainer sessions (one small file each), beside the pending contributions."""
+        return self.pending_dir.parent / "sessions"
+
+    @property
     def allowed_services(self) -> frozenset[str]:
         return frozenset(part for part in self.service_allowlist.replace(",", " ").split() if part)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Config:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
         """Read COPGRAPH_* variables, then apply overrides that are not None (CLI flags)."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        variables = os.environ if environ is None else environ
+        values: dict[str, Any] = {}  # each coerced to its field's type by _coerce
         for field in fields(cls):
-            raw = environ.get(f"COPGRAPH_{field.name.upper()}")
+            raw = variables.get(f"COPGRAPH_{field.name.upper()}")
             if raw is None or raw == "":
                 continue
             values[field.name] = _coerce(field.name, field.type, raw)
@@ -62,7 +70,7 @@ class Config:
         return replace(config, root=Path(config.root).resolve(), store=_resolve(config.store))
 
 
-def _resolve(path: object) -> Path | None:
+def _resolve(path: Path | str | None) -> Path | None:
     return None if path is None else Path(path).resolve()
 
 

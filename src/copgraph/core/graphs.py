@@ -1,4 +1,9 @@
-"""core.graphs: from store.py (docstring to be rewritten)."""
+"""Graph names: the named graph each source file is loaded into, and the graphs copgraph keeps for itself (the
+ontology, the shapes, the dataset description).
+
+Every layer needs them — the build loads into them, the store's writes and export read them, the remote store refuses
+writes to the protected ones — so they live at the bottom, beside the vocabulary.
+"""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -44,7 +45,7 @@ class Term:
 class ContextWriter:
     """Writes triples as flat JSON-LD node objects compacted against one context (a dict: the `@context` member)."""
 
-    def __init__(self, context: dict):
+    def __init__(self, context: dict[str, Any]):
         self.prefixes = {
             value: key
             for key, value in context.items()
@@ -94,10 +95,10 @@ class ContextWriter:
         """A class or datatype IRI as its term, else as a compact IRI."""
         return self.class_terms.get(iri) or self.shrink(iri)
 
-    def node_objects(self, triples: Iterable[ox.Triple]) -> dict[str, dict]:
+    def node_objects(self, triples: Iterable[ox.Triple]) -> dict[str, dict[str, Any]]:
         """One node object per subject, keyed by its `id`, in the order subjects first appear; values in the order of
         the triples."""
-        nodes: dict[str, dict] = {}
+        nodes: dict[str, dict[str, Any]] = {}
         singles: dict[str, set[str]] = {}  # per node, the keys holding one value not (yet) written as an array
         for subject, predicate, obj in triples:
             node_id = self._node_id(subject)
@@ -154,7 +155,7 @@ class ContextWriter:
             candidates = self.terms.get(predicate, [])
             exact = [t for t in candidates if t.kind == kind and t.qualifier == qualifier]
             plain = [t for t in candidates if t.kind == "plain"]
-            term = (exact or plain or [None])[0]
+            term = next(iter(exact or plain), None)
             choice = self._choices[cache_key] = (term.name if term else self.shrink(predicate), term)
         return choice
 

@@ -74,11 +74,21 @@ def read_rdf_file(path: Path) -> RdfFile:
     return RdfFile(path, quads)
 
 
-def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> URIRef | BNode | Literal:
+def as_bytes(written: bytes | None) -> bytes:
+    """What pyoxigraph's `serialize` returns when given no output to write to: the bytes (None only if it wrote)."""
+    if written is None:
+        raise ValueError("serialize wrote to an output instead of returning the bytes")
+    return written
+
+
+def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> URIRef | BNode | Literal:
+    """The same term in rdflib (for pySHACL); ValueError for an RDF 1.2 triple term, which rdflib cannot hold."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
+    if isinstance(term, ox.Triple):
+        raise ValueError(f"triple terms (<<( {term} )>>) are not accepted: state the triple itself")
     if term.language:
         return Literal(term.value, lang=term.language)
     if term.datatype.value == XSD_STRING:

@@ -1,7 +1,7 @@
 """Namespaces and IRI helpers: the one place that knows copgraph's URI scheme."""
 
 from rdflib import Namespace
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS
 
 DEFAULT_BASE = "https://w3id.org/copgraph/"
 
@@ -14,13 +14,19 @@ SCHEMA = Namespace("https://schema.org/")
 SIOC = Namespace("http://rdfs.org/sioc/ns#")
 VANN = Namespace("http://purl.org/vocab/vann/")
 
+# Plain strings, for IRIs written with `+` into pyoxigraph terms and query text.
+DCT = "http://purl.org/dc/terms/"
+VOID = "http://rdfs.org/ns/void#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
 PREFIXES: dict[str, str] = {
     "cop": str(COP),
     "cops": str(SHAPES),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),
-    "xsd": str(XSD),
+    "xsd": XSD,
     "skos": str(SKOS),
     "dct": str(DCTERMS),
     "foaf": str(FOAF),
@@ -28,7 +34,7 @@ PREFIXES: dict[str, str] = {
     "prov": str(PROV),
     "schema": str(SCHEMA),
     "sioc": str(SIOC),
-    "void": str(VOID),
+    "void": VOID,
     "dcat": str(DCAT),
     "sh": str(SH),
 }
@@ -42,16 +48,3 @@ def thing(kind: str, slug: str) -> str:
 def sparql_prefixes() -> str:
     """PREFIX lines for every namespace above, for queries written by hand."""
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
-
-
-DCT = "http://purl.org/dc/terms/"
-
-
-VOID = "http://rdfs.org/ns/void#"
-
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
-XSD = "http://www.w3.org/2001/XMLSchema#"
-

@@ -6,108 +6,40 @@ by contributions and by audit imports. Running it again overwrites ``data/`` fro
     python -m copgraph.ingest.facts ../shared/facts data
 
 Nothing here invents a fact: every value comes from a CSV cell, and every record carries the cell's sources.
-The only editorial choices are the labels of our own concept schemes and the reading of the free-text
-``host_or_sponsor`` column into organisation roles (``SUPPORT_ROLES`` below), whose original words are kept
-as ``cop:supportNote``.
+The only editorial choices are the labels of our own concept schemes (``ingest/schemes.py``) and the reading of the
+free-text ``host_or_sponsor`` column into organisation roles (``SUPPORT_ROLES`` below), whose original words are kept
+as ``cop:supportNote``. Records are stated with the builders every writer shares (``core/things.py``), so a
+contribution or an audit import writes a presence, a hashtag or an audit as this conversion does.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import re
 import sys
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, RDF, RDFS, SKOS, XSD
 
-from copgraph.core.vocab import COP, PREFIXES, SCHEMA, thing
+from copgraph.core.things import (
+    AUDIT_PUBLISHER,
+    add_audit,
+    add_audit_observation,
+    add_hashtag,
+    add_presences,
+    add_sources,
+    hashtag_key,
+    iri,
+    new_graph,
+    platform_id,
+    slugify,
+)
+from copgraph.core.vocab import COP, SCHEMA
+from copgraph.ingest.schemes import MEASURES, ORGANISATION_TYPE_LABELS, THEME_LABELS, convert_schemes, convert_themes
 
-STATUS_LABELS = {
-    "active": "Active",
-    "dormant": "Dormant",
-    "closed": "Closed",
-    "unknown": "Unknown",
-}
-STATUS_DEFINITIONS = {
-    "active": "The latest source shows the community meeting, posting or running.",
-    "dormant": "The community still exists but its latest source shows it winding down or inactive.",
-    "closed": "The community has closed, ended or been shut down.",
-    "unknown": "The latest source is too old or too vague to say whether the community is still running.",
-}
-GOVERNANCE_LABELS = {
-    "membership-body": "Membership body",
-    "independent-practitioners": "Independent practitioners",
-    "sector-body": "Sector body",
-    "college-or-provider": "College or provider",
-    "technology-company": "Technology or media company",
-    "charity-or-trust": "Charity or trust",
-    "public-body": "Public body",
-    "unknown": "Unknown",
-}
-PLATFORM_KIND_LABELS = {
-    "social-network": "Social network",
-    "chat": "Chat",
-    "video-meeting": "Video meeting",
-    "mailing-list": "Mailing list",
-    "curation": "Curation",
-    "website": "Website",
-    "forum": "Forum",
-    "podcast": "Podcast",
-    "other": "Other",
-}
-ORGANISATION_TYPE_LABELS = {
-    "membership-body": "Membership body",
-    "sector-body": "Sector body",
-    "university": "University",
-    "college": "College",
-    "awarding-body": "Awarding body",
-    "media": "Media",
-    "technology-company": "Technology company",
-    "public-body": "Public body",
-    "trade-union": "Trade union",
-    "consultancy": "Consultancy",
-    "charity-or-trust": "Charity or trust",
-}
-ACTIVITY_LABELS = {"high": "High", "medium": "Medium", "low": "Low", "none": "None"}
-THEME_LABELS = {
-    "edtech": "Educational technology",
-    "learning-technology": "Learning technology",
-    "digital-skills": "Digital skills",
-    "vocational-subjects": "Vocational subjects",
-    "pedagogy": "Pedagogy",
-    "curriculum": "Curriculum",
-    "teacher-education": "Teacher education",
-    "policy": "Policy",
-    "wellbeing": "Wellbeing",
-    "leadership": "Leadership",
-    "research": "Research",
-    "esol": "ESOL (English for speakers of other languages)",
-    "adult-community-learning": "Adult and community learning",
-    "english": "English",
-    "maths": "Maths",
-    "functional-skills": "Functional skills",
-    "employer-engagement": "Employer engagement",
-    "apprenticeships": "Apprenticeships",
-    "learning-resources": "Learning resources",
-    "careers": "Careers",
-    "inclusion-send": "Inclusion and SEND",
-    "equality-diversity": "Equality and diversity",
-}
-# The audits' figure names, as measures (audits.csv `figure` column → measure slug and label).
-MEASURES = {
-    "communities_total": ("communities-total", "Communities of practice in the audit"),
-    "communities_rechecked": ("communities-rechecked", "Communities from the previous audit checked again"),
-    "communities_added": ("communities-added", "Communities added since the previous audit"),
-    "communities_removed": ("communities-removed", "Communities removed since the previous audit"),
-    "tes_forums_closed": ("tes-forums-closed", "Tes community forums closed"),
-    "amplifyfe_professionals_connected": ("professionals-connected", "Professionals connected by AmplifyFE"),
-    "amplifyfe_practitioners_connected": ("practitioners-connected", "Practitioners connected by AmplifyFE"),
-}
 # Figures that describe the AmplifyFE network rather than the audit's count of communities.
 NETWORK_FIGURES = {"amplifyfe_professionals_connected", "amplifyfe_practitioners_connected"}
-AUDIT_PUBLISHER = "alt"
 # The 2020 report's front matter (../shared/seeds) gives its funder and licence; later reports were not available.
 AUDIT_2020_FUNDER = "ufi-voctech-trust"
 AUDIT_2020_LICENCE = "https://creativecommons.org/licenses/by-sa/4.0/"
@@ -172,49 +104,6 @@ def split_list(cell: str, sep: str = ";") -> list[str]:
 
 def sources(cell: str) -> list[URIRef]:
     return [URIRef(url) for url in cell.split()]
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def new_graph() -> Graph:
-    graph = Graph()
-    for prefix, namespace in PREFIXES.items():
-        graph.bind(prefix, namespace, override=True, replace=True)
-    graph.bind("id", thing("", "")[:-1], override=True)
-    return graph
-
-
-def iri(kind: str, slug: str) -> URIRef:
-    return URIRef(thing(kind, slug))
-
-
-def add_sources(graph: Graph, subject: URIRef, urls: list[URIRef]) -> None:
-    for url in urls:
-        graph.add((subject, DCTERMS.source, url))
-
-
-def add_scheme(graph: Graph, kind: str, title: str, labels: dict[str, str], definitions: dict | None = None) -> None:
-    scheme = iri("scheme", kind)
-    graph.add((scheme, RDF.type, SKOS.ConceptScheme))
-    graph.add((scheme, SKOS.prefLabel, Literal(title, lang="en")))
-    graph.add((scheme, RDFS.label, Literal(title)))
-    for slug, label in labels.items():
-        concept = iri(kind, slug)
-        graph.add((concept, RDF.type, SKOS.Concept))
-        graph.add((concept, SKOS.prefLabel, Literal(label, lang="en")))
-        graph.add((concept, RDFS.label, Literal(label)))
-        graph.add((concept, SKOS.inScheme, scheme))
-        graph.add((concept, SKOS.topConceptOf, scheme))
-        graph.add((scheme, SKOS.hasTopConcept, concept))
-        if definitions and slug in definitions:
-            graph.add((concept, SKOS.definition, Literal(definitions[slug], lang="en")))
-
-
-def platform_id(token: str) -> str:
-    """A communities.csv platform token's platforms.csv id ("Email list" → "email-list")."""
-    return token.strip().lower().replace(" ", "-")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -290,8 +179,9 @@ def convert_community(row: dict[str, str], platform_labels: dict[str, str], orga
             raise ValueError(f"communities.csv: unknown theme {theme!r} for {slug}")
         graph.add((community, DCTERMS.subject, iri("theme", theme)))
     for tag in split_list(row["hashtags"]):
-        graph.add((community, COP.hashtag, iri("hashtag", tag.lstrip("#").lower())))
-    add_presences(graph, community, row, platform_labels, row_sources)
+        graph.add((community, COP.hashtag, iri("hashtag", hashtag_key(tag))))
+    accounts = presence_accounts(row, platform_labels)
+    add_presences(graph, community, slug, row["name"], accounts, platform_labels, row_sources)
     for role, organisation_id in SUPPORT_ROLES.get(slug, []):
         if organisation_id not in organisation_ids:
             raise ValueError(f"SUPPORT_ROLES: {slug} names unknown organisation {organisation_id!r}")
@@ -313,10 +203,9 @@ def convert_community(row: dict[str, str], platform_labels: dict[str, str], orga
     return graph
 
 
-def add_presences(
-    graph: Graph, community: URIRef, row: dict[str, str], platform_labels: dict[str, str], row_sources: list[URIRef]
-) -> None:
-    """One cop:Presence per platform token; a bare token repeating a platform already given in detail is dropped."""
+def presence_accounts(row: dict[str, str], platform_labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(platform slug, account) per platform token ("Twitter:@handle", "Zoom"); a bare token repeating a platform
+    already given in detail is dropped."""
     tokens = [token.partition(":") for token in split_list(row["platforms"])]
     detailed = {platform_id(name) for name, _, detail in tokens if detail}
     accounts = []
@@ -326,50 +215,14 @@ def add_presences(
             raise ValueError(f"communities.csv: unknown platform {name!r} for {row['id']}")
         if detail or platform not in detailed:
             accounts.append((platform, detail))
-    add_presence_triples(graph, community, row["id"], row["name"], accounts, platform_labels, row_sources)
-
-
-def add_presence_triples(
-    graph: Graph,
-    community: URIRef,
-    slug: str,
-    name: str,
-    accounts: list[tuple[str, str]],
-    platform_labels: dict[str, str],
-    sources: list[URIRef],
-) -> None:
-    """A community's presences, one per (platform id, account) pair, where an account is a handle, an address or "":
-    presence/<slug>-<platform>[-n] (n from the second on the same platform), labelled "<name> on <platform>
-    (<handle>)". Shared by the facts conversion and contributions, so both write presences alike."""
-    seen: dict[str, int] = {}
-    for platform, account in accounts:
-        seen[platform] = seen.get(platform, 0) + 1
-        suffix = "" if seen[platform] == 1 else f"-{seen[platform]}"
-        presence = iri("presence", f"{slug}-{platform}{suffix}")
-        label = f"{name} on {platform_labels[platform]}"
-        graph.add((community, COP.hasPresence, presence))
-        graph.add((presence, RDF.type, COP.Presence))
-        graph.add((presence, COP.onPlatform, iri("platform", platform)))
-        if account.startswith(("http://", "https://")):
-            graph.add((presence, SCHEMA.url, URIRef(account)))
-        elif account:
-            graph.add((presence, COP.handle, Literal(account)))
-            label += f" ({account})"
-        graph.add((presence, RDFS.label, Literal(label)))
-        add_sources(graph, presence, sources)
+    return accounts
 
 
 def convert_hashtags(rows: list[dict[str, str]]) -> Graph:
     graph = new_graph()
     for row in rows:
         for tag in split_list(row["hashtags"]):
-            normalised = tag.lstrip("#").lower()
-            hashtag = iri("hashtag", normalised)
-            if (hashtag, RDF.type, COP.Hashtag) not in graph:
-                graph.add((hashtag, RDF.type, COP.Hashtag))
-                graph.add((hashtag, RDFS.label, Literal(tag)))
-                graph.add((hashtag, COP.normalisedTag, Literal(normalised)))
-            add_sources(graph, hashtag, sources(row["sources"]))
+            add_hashtag(graph, tag, sources(row["sources"]))
     return graph
 
 
@@ -380,11 +233,7 @@ def convert_audits(rows: list[dict[str, str]], organisation_ids: set[str]) -> Gr
             raise ValueError(f"audits need organisation {required!r}")
     audit_years = sorted({row["year"] for row in rows if row["figure"] not in NETWORK_FIGURES})
     for year in audit_years:
-        audit = iri("audit", year)
-        graph.add((audit, RDF.type, COP.SectorAudit))
-        graph.add((audit, RDFS.label, Literal(f"Communities of Practice Sector Audit {year}")))
-        graph.add((audit, COP.auditYear, Literal(year, datatype=XSD.gYear)))
-        graph.add((audit, DCTERMS.publisher, iri("organisation", AUDIT_PUBLISHER)))
+        add_audit(graph, year)
     audit_2020 = iri("audit", "2020")
     graph.add((audit_2020, SCHEMA.funder, iri("organisation", AUDIT_2020_FUNDER)))
     graph.add((audit_2020, DCTERMS.license, URIRef(AUDIT_2020_LICENCE)))
@@ -422,31 +271,11 @@ def convert_audits(rows: list[dict[str, str]], organisation_ids: set[str]) -> Gr
 def add_closure_observation(graph: Graph, year: str, row: dict[str, str], row_sources: list[URIRef]) -> None:
     """The 2021 audit recorded the closure of the Tes forums: an observation of that community in that audit."""
     observation = iri("observation", f"tes-community-forums-{year}")
-    graph.add((observation, RDF.type, COP.Observation))
-    graph.add((observation, RDFS.label, Literal(f"Tes community forums recorded as closed in the {year} audit")))
-    graph.add((observation, COP.observedCommunity, iri("community", "tes-community-forums")))
-    graph.add((observation, COP.inAudit, iri("audit", year)))
-    graph.add((observation, COP.year, Literal(year, datatype=XSD.gYear)))
+    label = f"Tes community forums recorded as closed in the {year} audit"
+    add_audit_observation(graph, observation, iri("community", "tes-community-forums"), label, year)
     graph.add((observation, COP.status, iri("status", "closed")))
     graph.add((observation, COP.reportedFigure, Literal(f"{row['value']} {row['unit']} closed")))
     add_sources(graph, observation, row_sources)
-
-
-def convert_schemes() -> Graph:
-    graph = new_graph()
-    add_scheme(graph, "status", "Community status", STATUS_LABELS, STATUS_DEFINITIONS)
-    add_scheme(graph, "governance", "Community governance type", GOVERNANCE_LABELS)
-    add_scheme(graph, "platform-kind", "Platform kind", PLATFORM_KIND_LABELS)
-    add_scheme(graph, "organisation-type", "Organisation type", ORGANISATION_TYPE_LABELS)
-    add_scheme(graph, "activity", "Activity level", ACTIVITY_LABELS)
-    add_scheme(graph, "measure", "Published audit and network figures", dict(MEASURES.values()))
-    return graph
-
-
-def convert_themes() -> Graph:
-    graph = new_graph()
-    add_scheme(graph, "theme", "Themes of FE and skills communities of practice", THEME_LABELS)
-    return graph
 
 
 def write(graph: Graph, path: Path, csv_name: str) -> None:

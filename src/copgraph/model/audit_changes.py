@@ -1,5 +1,5 @@
 """What changed between two sector audits: copgraph's own counts from its observations, beside the audits' published
-figures, in the reports' style ("36 additions and six removed").
+figures (copgraph.model.figures), in the reports' style ("36 additions and six removed").
 
 The per-community changes come from the canned query ``queries/audit-to-audit-changes.rq`` (one query for the CLI,
 the /changes page and the API). Renames and moves between platforms come from what each audit's observation recorded:
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from copgraph.model import figures
 from copgraph.model.canned import read_canned_query
 from copgraph.store.reader import Dataset
 
@@ -32,14 +33,6 @@ DERIVED_FROM = {
     "moved between platforms": "both audits recorded platforms for the community, and one saw it on a platform the "
     "other did not (cop:observedPlatform)",
 }
-FIGURES_QUERY = """
-PREFIX cop: <https://w3id.org/copgraph/def/cop#>
-PREFIX measure: <https://w3id.org/copgraph/id/measure/>
-SELECT ?year ?measure ?value WHERE {
-  ?figure a cop:PublishedFigure ; cop:year ?year ; cop:measure ?measure ; cop:value ?value .
-  VALUES ?measure { measure:communities-added measure:communities-removed measure:communities-total }
-}
-"""
 AUDIT_YEARS_QUERY = """
 PREFIX cop: <https://w3id.org/copgraph/def/cop#>
 SELECT DISTINCT ?year WHERE { ?audit a cop:SectorAudit ; cop:auditYear ?year . } ORDER BY ?year
@@ -158,8 +151,8 @@ def compare(dataset: Dataset, root: Path, from_year: str, to_year: str) -> Compa
 def published_figures(dataset: Dataset, from_year: str, to_year: str) -> dict[str, int | None]:
     """The later audit's added and removed figures and both audits' totals (None where none was published)."""
     found = {
-        (s["year"].value, s["measure"].value.removeprefix(MEASURE)): int(s["value"].value)
-        for s in dataset.query(FIGURES_QUERY)
+        (figure.year, figure.measure.removeprefix(MEASURE)): figure.value
+        for figure in figures.published_figures(dataset, href=str)  # no page links here: IRIs as they are
     }
     return {
         "added": found.get((to_year, "communities-added")),

@@ -6,7 +6,7 @@ parts — the presences a community links to (cop:hasPresence), the observations
 the community that has it. So a client can show a community, its platforms and its audit history from one answer, and
 the graph never grows beyond the thing's neighbourhood.
 
-Machine formats are written from that one graph: Turtle, N-Triples and RDF/XML by Oxigraph, JSON-LD by copgraph.core.jsonld
+Machine formats are written from that one graph: Turtle, N-Triples and RDF/XML by Oxigraph, JSON-LD by `core.jsonld`
 against the published context (`core/context.jsonld`, read from disk, never fetched).
 """
 
@@ -112,7 +112,7 @@ def record_jsonld(triples: Sequence[ox.Triple], iri: str, context_url: str) -> d
     """A record as JSON-LD that reads as plain JSON: the thing at the top, what it links to embedded where it is
     first mentioned, observations and figures nested under it (reverse properties), anything else in `@included`.
 
-    copgraph.core.jsonld writes the flat node objects against the context; nesting only moves whole node objects into the
+    `core.jsonld` writes the flat node objects against the context; nesting only moves whole node objects into the
     places that refer to them, so the document still expands to exactly the record's triples.
     """
     context = published_context()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -86,19 +87,19 @@ class QueryOutcome:
     acceptable: bool = True  # False: the client accepts no format for this kind of result
     truncated: bool = False
     rows: int = 0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 def execute(dataset: Dataset, request: QueryRequest, max_rows: int) -> QueryOutcome:
     """Evaluate and serialise one query against one dataset generation (runs in the child)."""
-    options: dict = {"use_default_graph_as_union": not request.default_graph_uris, "base_iri": request.base_iri}
-    if request.default_graph_uris:
-        options["default_graph"] = [ox.NamedNode(iri) for iri in request.default_graph_uris]
-    if request.named_graph_uris:
-        options["named_graphs"] = [ox.NamedNode(iri) for iri in request.named_graph_uris]
-    if request.substitutions:
-        options["substitutions"] = {ox.Variable(name): parse_term(text) for name, text in request.substitutions}
-    return outcome_of(dataset.query(request.query, **options), request, max_rows, dataset.version)
+    result = dataset.query(
+        request.query,
+        substitutions={ox.Variable(name): parse_term(text) for name, text in request.substitutions},
+        default_graph=request.default_graph_uris,
+        named_graphs=request.named_graph_uris,
+        base_iri=request.base_iri,
+    )
+    return outcome_of(result, request, max_rows, dataset.version)
 
 
 def outcome_of(result: results.QueryResult, request: QueryRequest, max_rows: int, version: str) -> QueryOutcome:
@@ -130,8 +131,10 @@ def describe_syntax_error(error: SyntaxError) -> str:
 
 def parse_term(text: str) -> ox.NamedNode | ox.Literal:
     """Parse one term written in N-Triples syntax (how the web layer passes validated parameters)."""
-    triple = next(iter(ox.parse(input=f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES)))
-    return triple.object
+    quad: ox.Quad = next(iter(ox.parse(input=f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES)))
+    if not isinstance(quad.object, ox.NamedNode | ox.Literal):
+        raise ValueError(f"{text} is not an IRI or a literal")
+    return quad.object
 
 
 def _die_with_worker() -> None:
@@ -148,20 +151,25 @@ def _die_with_worker() -> None:
         os._exit(0)
 
 
+# A job for the spawner thread, and the queue its outcome comes back on: (True, value) or (False, the exception).
+_Done = queue.SimpleQueue[tuple[bool, Any]]
+_Jobs = queue.SimpleQueue[tuple[Callable[[], object], _Done]]
+
+
 class _Spawner:
     """A thread that lives as long as its process and starts every query process (see _die_with_worker)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._jobs: _Jobs = queue.SimpleQueue()
 
     def call(self, job: Callable[[], object]) -> object:
         with self._lock:
             if self._pid != os.getpid():  # first use, or a process forked from the one that started the thread
                 self._pid, self._jobs = os.getpid(), queue.SimpleQueue()
                 threading.Thread(target=self._serve, args=(self._jobs,), name="copgraph-spawner", daemon=True).start()
-            done: queue.SimpleQueue = queue.SimpleQueue()
+            done: _Done = queue.SimpleQueue()
             self._jobs.put((job, done))
             ok, value = done.get()
         if not ok:
@@ -169,7 +177,7 @@ class _Spawner:
         return value
 
     @staticmethod
-    def _serve(jobs: queue.SimpleQueue) -> None:
+    def _serve(jobs: _Jobs) -> None:
         while True:
             job, done = jobs.get()
             try:
@@ -193,6 +201,7 @@ def _child_main(conn: Connection, store_dir: str, memory_limit: int, max_rows: i
             request = conn.recv()
         except EOFError:
             return
+        reply: tuple[str, QueryOutcome | str]
         try:
             reply = ("ok", execute(reader.current(), request, max_rows))
         except SyntaxError as error:
@@ -244,7 +253,7 @@ class Executor:
                     ) from None
                 raise QueryFailed(f"The query process ended unexpectedly (exit code {exitcode}).") from None
         if status == "ok":
-            return payload
+            return cast(QueryOutcome, payload)
         if status == "syntax":
             raise QuerySyntaxError(f"Malformed query: {payload}")
         if status == "unavailable":
@@ -253,7 +262,7 @@ class Executor:
 
     def _run_here(self, request: QueryRequest) -> QueryOutcome:
         """A bounded lookup, evaluated in this process: the round trip to the query process (~0.1 ms, two context
-        switches) costs more than the lookup, and the lookup cannot run away (sparql_text.is_bounded_lookup)."""
+        switches) costs more than the lookup, and the lookup cannot run away (lookups.is_bounded_lookup)."""
         if self._reader is None or os.getpid() != self._owner_pid:
             self._reader = StoreReader(self.store_dir)
         try:
@@ -268,24 +277,25 @@ class Executor:
     def _ensure_child(self) -> Connection:
         if os.getpid() != self._owner_pid:  # inherited through a fork: that child is not ours
             self._process, self._conn, self._owner_pid = None, None, os.getpid()
-        if self._process is None or not self._process.is_alive():
+        if self._process is not None and self._process.is_alive() and self._conn is not None:
+            return self._conn
+        self._stop_child()
+        context = multiprocessing.get_context("spawn")
+        parent_end, child_end = context.Pipe()
+        process = context.Process(
+            target=_child_main,
+            args=(child_end, str(self.store_dir), self.memory_limit, self.max_rows),
+            name="copgraph-query",
+            daemon=True,
+        )
+        _spawner.call(process.start)
+        child_end.close()
+        self._process, self._conn = process, parent_end
+        # Starting a child (a fresh interpreter) is not part of any query's time budget.
+        if not parent_end.poll(CHILD_START_SECONDS) or parent_end.recv()[0] != "ready":
             self._stop_child()
-            context = multiprocessing.get_context("spawn")
-            parent_end, child_end = context.Pipe()
-            process = context.Process(
-                target=_child_main,
-                args=(child_end, str(self.store_dir), self.memory_limit, self.max_rows),
-                name="copgraph-query",
-                daemon=True,
-            )
-            _spawner.call(process.start)
-            child_end.close()
-            self._process, self._conn = process, parent_end
-            # Starting a child (a fresh interpreter) is not part of any query's time budget.
-            if not parent_end.poll(CHILD_START_SECONDS) or parent_end.recv()[0] != "ready":
-                self._stop_child()
-                raise StoreUnavailable("The query process could not start; try again shortly.")
-        return self._conn
+            raise StoreUnavailable("The query process could not start; try again shortly.")
+        return parent_end
 
     def _stop_child(self) -> int | None:
         process, conn = self._process, self._conn

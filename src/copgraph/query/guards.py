@@ -36,7 +36,7 @@ class DatasetConflict(QueryError):
 def mask(query: str) -> str:
     """The query with string contents and comments blanked (same length, so positions still match); IRIs kept."""
 
-    def keep_iris(match: re.Match) -> str:
+    def keep_iris(match: re.Match[str]) -> str:
         token = match.group(0)
         if token.startswith("<"):
             return token

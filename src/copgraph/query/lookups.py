@@ -20,10 +20,11 @@ _CONSTANT = ("iri", "pname")
 
 
 def _lookup_tokens(query: str) -> list[tuple[str, str]] | None:
-    tokens, position, end = [], 0, len(query.rstrip())
+    tokens: list[tuple[str, str]] = []
+    position, end = 0, len(query.rstrip())
     while position < end:
         match = _LOOKUP_TOKEN.match(query, position)
-        if match is None or match.end() == position:
+        if match is None or match.end() == position or match.lastgroup is None:
             return None
         kind = match.lastgroup
         value = match.group(kind)
@@ -32,11 +33,26 @@ def _lookup_tokens(query: str) -> list[tuple[str, str]] | None:
     return tokens
 
 
-@lru_cache(maxsize=4096)  # asked twice per lookup (web/fast_lookups.py, then Executor.run), and clients repeat
+# Asked twice per lookup (web/http/fast_lookups.py, then Executor.run) and clients repeat, so answers are remembered;
+# only for texts of at most LONGEST_REMEMBERED characters (a lookup is a few hundred), so the 2048 remembered hold at
+# most 4 MiB of ASCII (16 MiB in the widest encoding); texts of up to COPGRAPH_MAX_REQUEST_BYTES would allow gigabytes.
+# A longer text is tokenised each time (about 0.1 ms per KiB when all of it is tokens, far less otherwise).
+LONGEST_REMEMBERED = 2048
+
+
 def is_bounded_lookup(query: str) -> bool:
     """True for `[PREFIX p: <iri>]* (DESCRIBE <iri>+ | SELECT [DISTINCT] (?v+|*) [WHERE] { S P O [.] } [LIMIT n]
     [OFFSET n] | ASK [WHERE] { S P O [.] })` with S a constant IRI, P an IRI, `a` or a variable, O an IRI or a
     variable. Its work is bounded by S's triples (and the row cap), so no timeout is needed."""
+    return _remembered(query) if len(query) <= LONGEST_REMEMBERED else _bounded_lookup(query)
+
+
+@lru_cache(maxsize=2048)
+def _remembered(query: str) -> bool:
+    return _bounded_lookup(query)
+
+
+def _bounded_lookup(query: str) -> bool:
     tokens = _lookup_tokens(query)
     if not tokens:
         return False

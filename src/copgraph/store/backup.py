@@ -88,7 +88,8 @@ def check_backup(source: Path) -> Metadata:
 def _stored_version(store: ox.Store) -> str | None:
     """The version the store's own /graph/dataset description records (every build and write sets it)."""
     pattern = (None, ox.NamedNode(str(COP) + "datasetVersion"), None, ox.NamedNode(DATASET_GRAPH))
-    return next((quad.object.value for quad in store.quads_for_pattern(*pattern)), None)
+    values = (q.object.value for q in store.quads_for_pattern(*pattern) if isinstance(q.object, ox.Literal))
+    return next(values, None)
 
 
 def _copy_generation(generation: Path, target: Path) -> Metadata:

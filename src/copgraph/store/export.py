@@ -1,4 +1,10 @@
-"""store.export: from store.py (docstring to be rewritten)."""
+"""`copgraph export`: maintainers' writes to the embedded store, written back to the repository's files.
+
+A write changes only the served store; the files under data/ stay the source the next build reads. Export compares
+each graph of the served generation with the file it was built from (canonicalised, so that blank node labels and
+Oxigraph's normalised literals do not count as changes) and rewrites the files that differ, so git records them.
+`copgraph build` refuses while such writes are unexported (`graphs_differing_from_files`), so none is lost silently.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +16,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from copgraph.core.config import Config
-from copgraph.core.graphs import (
-    DATASET_GRAPH,
-    DEFAULT_GRAPH_FILE,
-    REPOSITORY_GRAPHS,
-    graph_name,
-)
-from copgraph.core.rdf_io import FORMATS, rdf_files
-from copgraph.core.vocab import GRAPH
-from copgraph.store.generations import (
-    current_generation,
-)
+from copgraph.core.graphs import DATASET_GRAPH, DEFAULT_GRAPH_FILE, REPOSITORY_GRAPHS, graph_name
+from copgraph.core.rdf_io import FORMATS, as_bytes, rdf_files
+from copgraph.core.vocab import GRAPH, PREFIXES
+from copgraph.store.generations import StoreMissing, current_generation
 
 
 class ExportRefused(Exception):
@@ -67,9 +66,12 @@ def _store_graphs(store: ox.Store) -> dict[str, list[ox.Quad]]:
 
 def graphs_differing_from_files(config: Config) -> dict[str, list[ox.Quad]]:
     """Graphs of the served store whose triples differ from their file under data/ (missing ones: empty list)."""
-    store = ox.Store.read_only(str(current_generation(config.store_dir) / "oxigraph"))
+    current = current_generation(config.store_dir)
+    if current is None:
+        raise StoreMissing(f"no store at {config.store_dir}: run `copgraph build` first")
+    store = ox.Store.read_only(str(current / "oxigraph"))
     in_store, in_files = _store_graphs(store), _file_graphs(config)
-    differing = {}
+    differing: dict[str, list[ox.Quad]] = {}
     for name in set(in_store) | set(in_files):
         stored = in_store.get(name, [])
         filed = in_files[name][1] if name in in_files else []
@@ -94,8 +96,6 @@ def export(config: Config) -> list[Path]:
     Raises ExportRefused, after writing the data graphs, if the ontology or shapes graphs differ: those change only
     by editing their files (then `copgraph build --discard-writes` reloads them).
     """
-    from copgraph.core.vocab import PREFIXES
-
     written = []
     files = _file_graphs(config)
     differing = graphs_differing_from_files(config)
@@ -108,9 +108,9 @@ def export(config: Config) -> list[Path]:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.suffix == ".trig":
-                body = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+                body = as_bytes(ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
             else:
-                body = ox.serialize([q.triple for q in quads], format=FORMATS[path.suffix], prefixes=PREFIXES)
+                body = as_bytes(ox.serialize([q.triple for q in quads], format=FORMATS[path.suffix], prefixes=PREFIXES))
             temporary = path.with_name(f".{path.name}.tmp")
             temporary.write_bytes(body)
             os.replace(temporary, path)

@@ -1,4 +1,5 @@
-"""The on-disk Oxigraph store: building it from the repository's files, swapping it in whole, opening it to read.
+"""Store generations on disk: their layout and metadata, the write lock, and the atomic swap that every build, write
+and restore goes through.
 
 Layout of the store directory::
 
@@ -24,9 +25,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from copgraph.core.graphs import (
-    DATASET_GRAPH,
-)
+from copgraph.core.graphs import DATASET_GRAPH
 from copgraph.core.vocab import COP, DCT, GRAPH, ONTOLOGY_IRI, RDF_TYPE, VOID, XSD
 
 # How many superseded generations to keep: readers that opened one just before a swap may still be using it.

@@ -1,19 +1,22 @@
-"""store.reader: from store.py (docstring to be rewritten)."""
+"""Reading the embedded store: the served generation opened read-only, reopened when a build or a write swaps in a
+new one.
+
+Each web worker (and each query process) keeps one `StoreReader`; asking it for the current `Dataset` costs one
+readlink while the generation is unchanged, so every request reads one generation whole, never a mix of two. A
+`Dataset` is the embedded store's side of the backend contract's `DatasetView` (copgraph.query.backend).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from copgraph.core.config import Config
-from copgraph.store.generations import (
-    Metadata,
-    StoreMissing,
-    StoreUnreadable,
-)
+from copgraph.store.generations import Metadata, StoreMissing, StoreUnreadable
 
 
 class Dataset:
@@ -28,10 +31,33 @@ class Dataset:
     def version(self) -> str:
         return self.metadata.version
 
-    def query(self, sparql: str, **options: object) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Evaluate a query; unless told otherwise the default graph is the union of all named graphs."""
-        options.setdefault("use_default_graph_as_union", True)
-        return self.store.query(sparql, **options)
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[ox.Variable, ox.NamedNode | ox.Literal] | None = None,
+        default_graph: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Evaluate a query. The default graph is the union of all named graphs unless default_graph names its graphs
+        (IRIs); named_graphs limits GRAPH ?g to those; substitutions bind variables before evaluation (SEP-0007)."""
+        bound: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = dict(substitutions or {})
+        return self.store.query(
+            sparql,
+            base_iri=base_iri,
+            use_default_graph_as_union=not default_graph,
+            default_graph=[ox.NamedNode(iri) for iri in default_graph] or None,
+            named_graphs=[ox.NamedNode(iri) for iri in named_graphs] or None,
+            substitutions=bound or None,
+        )
+
+    def graph(self, name: str | None) -> list[ox.Triple] | None:
+        """The triples of a named graph (None: the default graph), or None if there is no such named graph."""
+        if name is not None and not self.store.contains_named_graph(ox.NamedNode(name)):
+            return None
+        graph = ox.DefaultGraph() if name is None else ox.NamedNode(name)
+        return [quad.triple for quad in self.store.quads_for_pattern(None, None, None, graph)]
 
 
 OPEN_ATTEMPTS = 3  # a generation pruned while being opened is retried with the newer one

@@ -2,8 +2,8 @@
 generation, the copy's description and dumps published again, then the copy swapped in whole.
 
 Publishing belongs to the build (`build.description.publish`); it is passed in (`publish=`) so that this layer never
-imports the one above it. `LocalWriter` offers SPARQL Update and Graph Store operations over `write`; graph names are
-IRIs, None meaning the store's default graph.
+imports the one above it. `LocalWriter` offers SPARQL Update and Graph Store operations over `write` (the embedded
+backend's writes, query.embedded); graph names are IRIs, None meaning the store's default graph.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from copgraph.core.config import Config
-from copgraph.core.graphs import (
-    DATASET_GRAPH,
-)
+from copgraph.core.graphs import DATASET_GRAPH
 from copgraph.store.generations import (
     Metadata,
     StoreMissing,

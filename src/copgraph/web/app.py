@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask
 from flask_compress import Compress
 from flask_cors import CORS
 
 from copgraph.build.description import publish
+from copgraph.core.cache import VersionedCache
 from copgraph.core.config import Config
-from copgraph.query.executor import Executor, QueryError
-from copgraph.store.generations import StoreMissing
-from copgraph.store.reader import StoreReader
-from copgraph.store.writes import LocalWriter
+from copgraph.query.backend import Backend
+from copgraph.query.embedded import EmbeddedBackend
+from copgraph.query.remote import RemoteBackend
 from copgraph.web.http import errors, metrics, security
 from copgraph.web.http.context import ResultCache
-from copgraph.web.http.errors import error_response
-from copgraph.web.views.sparql_fast import FastLookups
+from copgraph.web.http.fast_lookups import FastLookups
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -25,20 +24,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.config["COMPRESS_MIMETYPES"] = COMPRESSED_TYPES
     app.config["COMPRESS_MIN_SIZE"] = 1024
-    if config.remote_query_url:
-        from copgraph.query.remote import connect
-
-        reader, executor, writer = connect(config)
-    else:
-        reader = StoreReader(config.store_dir)
-        executor = Executor(
-            config.store_dir, config.query_timeout, config.query_memory_mb * 2**20, config.max_rows, reader
-        )
-        writer = LocalWriter(config, publish)
-    app.extensions["copgraph.reader"] = reader
-    app.extensions["copgraph.executor"] = executor
-    app.extensions["copgraph.cache"] = ResultCache(config.result_cache_entries)
-    app.extensions["copgraph.writer"] = writer
+    # The one store this worker serves; everything above it sees only the contract (copgraph.query.backend).
+    backend: Backend = RemoteBackend(config) if config.remote_query_url else EmbeddedBackend(config, publish)
+    app.extensions["copgraph.backend"] = backend
+    app.extensions["copgraph.cache"] = ResultCache(config.result_cache_bytes)
+    app.extensions["copgraph.models"] = VersionedCache(config.model_cache_bytes, setting="COPGRAPH_MODEL_CACHE_BYTES")
 
     # Reads are open to any origin; writes need a bearer token (not a cookie), so CORS cannot lend them authority.
     CORS(app, expose_headers=CORS_EXPOSED_HEADERS, max_age=86400)
@@ -46,16 +36,6 @@ def create_app(config: Config | None = None) -> Flask:
     errors.register(app)
     app.wsgi_app = FastLookups(app, app.wsgi_app, CORS_EXPOSED_HEADERS)
     security.register(app)
-
-    @app.errorhandler(QueryError)
-    def store_failed(error: QueryError) -> Response:
-        """A store that stops answering part way through any page (the remote one can) is its 503, not a 500."""
-        return error_response(error.status, str(error), {"Retry-After": "5"} if error.status == 503 else {})
-
-    @app.errorhandler(StoreMissing)
-    def store_missing(error: StoreMissing) -> Response:
-        """No store, or one that cannot be opened (missing, damaged): unavailable, not an internal error."""
-        return error_response(503, f"Service unavailable: {error}", {"Retry-After": "30"})
 
     metrics.register(app)
 
@@ -69,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
         health,
         home,
         network,
+        openapi,
         queries,
         records,
         sparql,
@@ -82,6 +63,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(editor.blueprint)
     app.register_blueprint(queries.blueprint)
+    app.register_blueprint(openapi.blueprint)
     app.register_blueprint(network.blueprint)
     app.register_blueprint(records.blueprint)
     app.register_blueprint(dataset.blueprint)

@@ -50,6 +50,13 @@ def check_token(given: str, secret: str, now: float | None = None) -> str | None
     return None
 
 
+def token_expiry(given: str) -> int | None:
+    """When a minted token (already checked) expires, in Unix seconds; None for the shared secret, which does not."""
+    prefix, _, rest = given.partition(".")
+    expiry_text = rest.partition(".")[0]
+    return int(expiry_text) if prefix == PREFIX and expiry_text.isascii() and expiry_text.isdigit() else None
+
+
 def require_maintainer() -> Response | None:
     """None if the request carries a valid maintainer token; otherwise the error response to send (nothing written)."""
     secret = config().maintainer_token

@@ -1,32 +1,36 @@
-"""Per-worker access to the data: the current dataset, the query executor and the result cache.
+"""Per-worker access to the data: the backend (the one store served, by its written contract) and its current
+dataset, the result cache and the cache of read models.
 
-Each gunicorn worker builds its own app (no preload), so everything here is per process.
+Each server worker builds its own app (no preload), so everything here is per process.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
 
-import pyoxigraph as ox
 from flask import current_app
 
 from copgraph.build.shacl import StoreContextValidator, Validator, load_shapes
+from copgraph.core.cache import VersionedCache
 from copgraph.core.config import Config
-from copgraph.query.executor import Executor, QueryOutcome
+from copgraph.query.backend import Backend, DatasetView
+from copgraph.query.executor import QueryOutcome
 from copgraph.store.reader import Dataset
-from copgraph.store.writes import LocalWriter
 
 
 def config() -> Config:
     return current_app.config["COPGRAPH"]
 
 
-def dataset() -> Dataset:
-    return current_app.extensions["copgraph.reader"].current()
+def backend() -> Backend:
+    """The store this worker serves, embedded or remote: queries, writes, health (copgraph.query.backend)."""
+    return current_app.extensions["copgraph.backend"]
 
 
-def executor() -> Executor:
-    return current_app.extensions["copgraph.executor"]
+def dataset() -> DatasetView:
+    """The dataset as it is now: one store generation, or the remote store's data (its description cached briefly)."""
+    return backend().current()
 
 
 def result_cache() -> ResultCache:
@@ -34,37 +38,30 @@ def result_cache() -> ResultCache:
 
 
 class ResultCache:
-    """Serialised answers by request, for one dataset version: a new version (any write or build) empties it."""
+    """Serialised SPARQL answers by request, for one dataset version (a new version, any write or build, empties it),
+    within COPGRAPH_RESULT_CACHE_BYTES per worker. An answer larger than an eighth of that is not kept: one export
+    would otherwise push out the many small answers that clients repeat."""
 
-    def __init__(self, entries: int):
-        self.entries = entries
-        self.version: str | None = None
-        self._items: OrderedDict[tuple, QueryOutcome] = OrderedDict()
+    def __init__(self, max_bytes: int):
+        self.answers: VersionedCache[QueryOutcome] = VersionedCache(
+            max_bytes, largest=max_bytes // 8, setting="COPGRAPH_RESULT_CACHE_BYTES"
+        )
 
-    def get(self, version: str, key: tuple) -> QueryOutcome | None:
-        if version != self.version:
-            self._items.clear()
-            self.version = version
-            return None
-        outcome = self._items.get(key)
-        if outcome is not None:
-            self._items.move_to_end(key)
-        return outcome
+    def get(self, version: str, key: Hashable) -> QueryOutcome | None:
+        return self.answers.get(version, key)
 
-    def put(self, key: tuple, outcome: QueryOutcome) -> None:
-        if self.entries <= 0 or outcome.version != self.version:
-            return
-        self._items[key] = outcome
-        self._items.move_to_end(key)
-        while len(self._items) > self.entries:
-            self._items.popitem(last=False)
+    def put(self, key: Hashable, outcome: QueryOutcome) -> None:
+        """Keep an answer under the version it was read from (not kept if that is no longer the version served)."""
+        self.answers.put(outcome.version, key, outcome)
 
     def clear(self) -> None:
-        self._items.clear()
+        self.answers.clear()
 
 
-def writer() -> LocalWriter:
-    return current_app.extensions["copgraph.writer"]
+def model_cache() -> VersionedCache[Any]:
+    """The worker's read models for the version served (site index, network, rendered records, the ontology page of a
+    remote store), within COPGRAPH_MODEL_CACHE_BYTES."""
+    return current_app.extensions["copgraph.models"]
 
 
 def validator() -> Validator | StoreContextValidator:
@@ -75,9 +72,8 @@ def validator() -> Validator | StoreContextValidator:
     current = dataset()
     if cached is None or cached[0] != current.version:
         root = config().root
-        store = getattr(current, "store", None)
-        if isinstance(store, ox.Store):
-            cached = (current.version, StoreContextValidator(store, load_shapes(root), root))
+        if isinstance(current, Dataset):
+            cached = (current.version, StoreContextValidator(current.store, load_shapes(root), root))
         else:
             cached = (current.version, Validator(root))
         current_app.extensions["copgraph.validator"] = cached

@@ -1,23 +1,62 @@
-"""Errors in one shape: a status and a message a person can act on, as plain text or JSON by Accept."""
+"""Errors in one shape, rendered in one place.
+
+A view that refuses a request raises `RequestError(status, message)`; the handler registered here (with those for
+HTTP errors, store failures and anything unexpected) renders it by the request (`negotiation.ERROR_OFFERS`): an HTML
+page in the site's frame for a browser, JSON `{"status": 404, "error": "..."}` for a client that prefers JSON, plain
+text otherwise. Messages say what went wrong and what to do; no stack trace ever reaches a client.
+"""
 
 from __future__ import annotations
 
 import json
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-PLAIN, JSON = "text/plain", "application/json"
+from copgraph.query.executor import QueryError
+from copgraph.store.generations import StoreMissing
+from copgraph.web.http.context import dataset
+from copgraph.web.http.negotiation import ERROR_OFFERS, HTML, JSON, negotiate_header, vary
+
+
+class RequestError(Exception):
+    """A request copgraph refuses or cannot answer: its status, a message a person can act on, extra headers."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    wants_json = request.accept_mimetypes.best_match([PLAIN, JSON], default=PLAIN) == JSON
-    if wants_json and request.accept_mimetypes[JSON] > request.accept_mimetypes[PLAIN]:
-        response = Response(json.dumps({"status": status, "error": message}), status=status, mimetype=JSON)
-    else:
-        response = Response(message + "\n", status=status, mimetype=PLAIN)
+    """The one rendering of an error: HTML for browsers, JSON for JSON clients, plain text otherwise."""
+    chosen = None
+    if request:  # `format=json` asks a page for its JSON twin, and so for its errors in JSON too
+        wants = JSON if request.args.get("format") == "json" else None
+        chosen = wants or negotiate_header(ERROR_OFFERS, request.headers.get("Accept", ""))
+    response = None
+    if chosen is HTML:
+        response = _page(status, message)
+    if response is None and chosen is JSON:
+        response = Response(json.dumps({"status": status, "error": message}), status=status, mimetype=JSON.media_type)
+    if response is None:
+        response = Response(message + "\n", status=status, mimetype="text/plain")
     response.headers.update(headers or {})
-    return response
+    return vary(response)
+
+
+def _page(status: int, message: str) -> Response | None:
+    """The error inside the site's frame; None if even that cannot be made (e.g. the store is gone), so the caller
+    falls back to plain text rather than failing twice."""
+    try:
+        metadata = dataset().metadata
+    except Exception:  # the store may be what failed: that only drops the footer's version
+        metadata = None
+    try:
+        page = render_template("site_error.html", status=status, message=message, metadata=metadata)
+    except Exception:  # a broken template must not hide the original error
+        return None
+    return Response(page, status=status, mimetype="text/html")
 
 
 MESSAGES = {
@@ -28,7 +67,11 @@ MESSAGES = {
 
 
 def register(app: Flask) -> None:
-    """Answer every HTTP error (and any unexpected exception) in the one shape, never as an HTML stack trace."""
+    """Answer every refusal, HTTP error, store failure and unexpected exception in the one shape."""
+
+    @app.errorhandler(RequestError)
+    def refused(error: RequestError) -> Response:
+        return error_response(error.status, str(error), error.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
@@ -44,6 +87,16 @@ def register(app: Flask) -> None:
             headers["Allow"] = ", ".join(error.valid_methods)
             message += f" Allowed: {headers['Allow']}."
         return error_response(error.code or 500, message, headers)
+
+    @app.errorhandler(QueryError)
+    def store_failed(error: QueryError) -> Response:
+        """A store that stops answering part way through any page (the remote one can) is its 503, not a 500."""
+        return error_response(error.status, str(error), {"Retry-After": "5"} if error.status == 503 else {})
+
+    @app.errorhandler(StoreMissing)
+    def store_missing(error: StoreMissing) -> Response:
+        """No store, or one that cannot be opened (missing, damaged): unavailable, not an internal error."""
+        return error_response(503, f"Service unavailable: {error}", {"Retry-After": "30"})
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

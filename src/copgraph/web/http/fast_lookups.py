@@ -21,7 +21,9 @@ from flask import Flask
 from copgraph.query.executor import QueryError, QueryRequest
 from copgraph.query.lookups import is_bounded_lookup
 from copgraph.web.http import metrics
-from copgraph.web.views.sparql import _formats_for, _http_date, address_of, content_type_of
+from copgraph.web.http.caching import last_modified
+from copgraph.web.http.negotiation import content_type_of
+from copgraph.web.http.protocol import address_of, formats_for
 
 ROUTE = "/sparql"
 FALLBACK_HEADERS = ("HTTP_ORIGIN", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
@@ -66,19 +68,19 @@ class FastLookups:
             return None  # Flask's answer says what is wrong
         if not is_bounded_lookup(query):
             return None
-        select_format, graph_format = _formats_for(environ.get("HTTP_ACCEPT", ""))
+        select_format, graph_format = formats_for(environ.get("HTTP_ACCEPT", ""))
         if select_format is None and graph_format is None:
             return None
         request = QueryRequest(query, select_format, graph_format, base_iri=address_of(environ))
         extensions = self.app.extensions
-        current = extensions["copgraph.reader"].current()
+        current = extensions["copgraph.backend"].current()
         cache = extensions["copgraph.cache"]
         key = (request,)
         outcome = cache.get(current.version, key)
         metrics.count_cache(hit=outcome is not None)
         if outcome is None:
             try:
-                outcome = extensions["copgraph.executor"].run(request)
+                outcome = extensions["copgraph.backend"].run(request)
             except QueryError:
                 return None
             cache.put(key, outcome)
@@ -94,7 +96,7 @@ class FastLookups:
             ("Vary", "Accept, Accept-Encoding"),
             ("Cache-Control", self.settings.cache_control),
             ("ETag", f'"{outcome.version}-{media_type}"'),
-            ("Last-Modified", _http_date(current.metadata.built_at)),
+            ("Last-Modified", last_modified(current.metadata.built_at)),
             *self.cors_headers,
         ]
         return headers, body

@@ -1,7 +1,7 @@
 """Prometheus metrics at /metrics: requests, latency, result-cache hits, query timeouts and other query errors.
 
-Under gunicorn each worker is a process, so the server sets PROMETHEUS_MULTIPROC_DIR and /metrics adds up every
-worker's figures (prometheus_client's multiprocess mode).
+Each server worker (granian or gunicorn) is a process, so the server sets PROMETHEUS_MULTIPROC_DIR and /metrics adds
+up every worker's figures (prometheus_client's multiprocess mode).
 """
 
 from __future__ import annotations
@@ -10,7 +10,15 @@ import os
 import time
 
 from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 from copgraph.query.executor import QueryError
 
@@ -23,6 +31,13 @@ LATENCY = Histogram(
 )
 CACHE = Counter("copgraph_result_cache_total", "Result-cache lookups", ["result"])
 QUERY_ERRORS = Counter("copgraph_query_errors_total", "Queries that failed, by kind", ["kind"])
+# Label values come from this fixed set only: a client may send any method string, and every distinct label value is a
+# new time series kept for the life of the process (2,000 random methods made 2,005 series).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
 
 
 def count_cache(hit: bool) -> None:
@@ -41,16 +56,15 @@ def register(app: Flask) -> None:
     @app.after_request
     def record(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        REQUESTS.labels(method_label(request.method), route, str(response.status_code)).inc()
         if "started" in g:
             LATENCY.labels(route).observe(time.perf_counter() - g.started)
         return response
 
     @app.route("/metrics")
     def metrics() -> Response:
+        registry = REGISTRY
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-        else:
-            from prometheus_client import REGISTRY as registry
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

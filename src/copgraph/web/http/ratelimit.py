@@ -1,7 +1,7 @@
 """Rate limiting per client: a small in-process token bucket for each route that costs work (validation,
 contributions).
 
-Each gunicorn worker is its own process with its own buckets, so the effective limit is the configured one per worker
+Each server worker is its own process with its own buckets, so the effective limit is the configured one per worker
 (with N workers a client may get up to N times as many requests through). That is enough to stop a script from
 hammering the service without a shared store; a deployment that needs one exact limit puts it in its proxy.
 """
@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, make_response, render_template, request
+from flask import Response, current_app, request
 
-from copgraph.web.http.context import config, dataset
+from copgraph.web.http.context import config
 from copgraph.web.http.errors import error_response
 
 # Buckets kept per worker at most; the least recently seen clients are forgotten first (a forgotten client starts
@@ -88,19 +88,13 @@ def buckets() -> TokenBuckets | None:
 
 
 def too_many_requests(retry_after: int) -> Response:
-    """429 with Retry-After: an HTML page for browsers, the one error shape (plain text or JSON) for others."""
+    """429 with Retry-After, in the one error shape (an HTML page for browsers)."""
     per_minute = config().rate_limit_per_minute
     message = (
         f"Too many requests: this service accepts {per_minute} requests a minute from one client. "
         f"Try again in {retry_after} second{'s' if retry_after != 1 else ''}."
     )
     headers = {"Retry-After": str(retry_after)}
-    accept = request.accept_mimetypes
-    if accept["text/html"] > max(accept["text/plain"], accept["application/json"]):
-        page = render_template("site_error.html", status=429, message=message, metadata=dataset().metadata)
-        response = make_response(page, 429)
-        response.headers.update(headers)
-        return response
     return error_response(429, message, headers)
 
 

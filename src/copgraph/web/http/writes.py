@@ -11,29 +11,29 @@ from copgraph.query.executor import QueryError
 from copgraph.query.guards import add_using, check_nesting, check_no_load, check_services, clear_silently
 from copgraph.store.generations import StoreMissing
 from copgraph.store.writes import WriteRefused
-from copgraph.web.http.context import config, result_cache, writer
-from copgraph.web.http.errors import error_response
+from copgraph.web.http.context import backend, config, result_cache
+from copgraph.web.http.errors import RequestError
 
 
 def perform(operation: Callable[[], Response]) -> Response:
-    """Run a write and map its failures to statuses; the store is untouched whenever this answers an error."""
+    """Run a write and turn its failures into RequestErrors; the store is untouched whenever one is raised."""
     try:
         response = operation()
     except SyntaxError as error:
-        return error_response(400, f"Malformed input: {error}")
+        raise RequestError(400, f"Malformed input: {error}") from None
     except WriteRefused as error:
-        return error_response(403, f"Refused: {error}")
+        raise RequestError(403, f"Refused: {error}") from None
     except QueryError as error:
-        return error_response(error.status, str(error))
+        raise RequestError(error.status, str(error)) from None
     except StoreMissing as error:
-        return error_response(503, str(error))
+        raise RequestError(503, str(error)) from None
     except RuntimeError as error:  # Oxigraph's evaluation errors, e.g. DROP GRAPH of a graph that does not exist
-        return error_response(400, f"The update could not be applied: {error}. Nothing was written.")
+        raise RequestError(400, f"The update could not be applied: {error}. Nothing was written.") from None
     except OSError as error:  # the disk (RocksDB reports no errno, only its message), permissions, I/O
         current_app.logger.error("write failed: %s", error)
         if error.errno == errno.ENOSPC or "No space left on device" in str(error):
-            return error_response(507, "The server's disk is full: nothing was written. Try again later.")
-        return error_response(503, "The store could not be written: nothing was written. Try again later.")
+            raise RequestError(507, "The server's disk is full: nothing was written. Try again later.") from None
+        raise RequestError(503, "The store could not be written: nothing was written. Try again later.") from None
     result_cache().clear()
     return response
 
@@ -43,7 +43,7 @@ def run_update(text: str, using: tuple[str, ...], using_named: tuple[str, ...]) 
         check_nesting(text)
         check_no_load(text)
         check_services(text, config().allowed_services)
-        writer().update(clear_silently(add_using(text, using, using_named)), base_iri=request.base_url)
+        backend().update(clear_silently(add_using(text, using, using_named)), base_iri=request.base_url)
         return Response(status=204)
 
     return perform(operation)

@@ -36,7 +36,7 @@
   var order = []; // nodes in the picker's order, for moving through them with the arrow keys
   section.hidden = false;
 
-  // YEAR_RULE of copgraph.web.views.network: founded by the year and not recorded closed before it, or observed that year.
+  // YEAR_RULE of copgraph.model.network: founded by the year and not recorded closed before it, or observed that year.
   function onMapIn(node, year) {
     var lasting = node.founded !== null && node.founded <= year && (node.closed === null || node.closed >= year);
     return lasting || node.observed.indexOf(year) >= 0;

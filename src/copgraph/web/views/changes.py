@@ -6,13 +6,11 @@ from flask import Blueprint, Response, request
 
 from copgraph.model.audit_changes import audit_years, compare
 from copgraph.web.http.context import config, dataset
+from copgraph.web.http.errors import RequestError
 from copgraph.web.http.links import local_href
-from copgraph.web.views import browse
-from copgraph.web.views.browse import Refused, check_parameters, render
+from copgraph.web.views.browse import check_parameters, render
 
 blueprint = Blueprint("changes", __name__)
-# Refusals answered as the browse pages answer them: the site's error page for people, the one error shape for others.
-blueprint.register_error_handler(Refused, browse.refused)
 
 
 @blueprint.route("/changes")
@@ -23,7 +21,7 @@ def changes() -> Response:
     try:
         comparison = compare(dataset(), config().root, from_year, to_year)
     except ValueError as error:
-        raise Refused(400, f"{error}. Ask for /changes?from=2020&to=2021, for example.") from None
+        raise RequestError(400, f"{error}. Ask for /changes?from=2020&to=2021, for example.") from None
     return render("changes.html", comparison.as_json(), years=audit_years(dataset()), href=local_href)
 
 
@@ -33,5 +31,5 @@ def _years() -> tuple[str, str]:
         return given_from, given_to
     years = audit_years(dataset())
     if len(years) < 2:
-        raise Refused(404, "copgraph holds fewer than two audits, so there is nothing to compare.")
+        raise RequestError(404, "copgraph holds fewer than two audits, so there is nothing to compare.")
     return years[-2], years[-1]

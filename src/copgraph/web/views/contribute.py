@@ -7,7 +7,6 @@ sent with the cookie also carry a per-session CSRF token, checked before any wor
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
@@ -17,56 +16,68 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from flask.blueprints import BlueprintSetupState
 from rdflib import Graph
 
-from copgraph.contributions import review as contrib
+from copgraph.contributions import review
+from copgraph.contributions.answers import FIELDS, LIMITS, MAX_ITEMS, ROLES, Answers, ContributionError, check_answers
+from copgraph.contributions.duplicates import duplicates
+from copgraph.contributions.known import Known, known_values
+from copgraph.contributions.pending import contributed_triples, find_receipt, receipts, submit
+from copgraph.contributions.record import (
+    community_graph,
+    current_record,
+    diff,
+    field_errors,
+    proposed_record,
+    record_path,
+    to_quads,
+    turtle,
+)
 from copgraph.core.vocab import thing
 from copgraph.store.generations import StoreMissing
+from copgraph.web.http import sessions
 from copgraph.web.http.auth import check_token, require_maintainer
 from copgraph.web.http.context import config, dataset, result_cache, validator
-from copgraph.web.http.errors import error_response
+from copgraph.web.http.errors import RequestError, error_response
+from copgraph.web.http.negotiation import HTML, JSON, PAGE_OFFERS, negotiate
 from copgraph.web.http.ratelimit import rate_limited
 
 blueprint = Blueprint("contribute", __name__)
-HTML, JSON = "text/html", "application/json"
 
 
 @blueprint.record_once
 def setup(state: BlueprintSetupState) -> None:
-    """Sign maintainer sessions with a key derived from the maintainer token (changing the token ends them)."""
-    token = state.app.config["COPGRAPH"].maintainer_token
-    if token and not state.app.config.get("SECRET_KEY"):
-        state.app.config["SECRET_KEY"] = hmac.new(token.encode(), b"copgraph-session", hashlib.sha256).hexdigest()
-    state.app.config.setdefault("SESSION_COOKIE_SAMESITE", "Strict")
+    sessions.register(state.app)
 
 
 def wants_json() -> bool:
     if request.method == "POST" and request.is_json:
         return True
-    return request.accept_mimetypes.best_match([HTML, JSON], default=HTML) == JSON
+    return negotiate(PAGE_OFFERS) is JSON
 
 
 def page(template: str, status: int = 200, **data: object) -> Response:
-    return Response(render_template(template, metadata=dataset().metadata, **data), status=status, mimetype=HTML)
+    body = render_template(template, metadata=dataset().metadata, **data)
+    return Response(body, status=status, mimetype=HTML.media_type)
 
 
 # --- The form --------------------------------------------------------------------------------------------------------
 
 
-def form_description(known: contrib.Known) -> dict:
+def form_description(known: Known) -> dict:
     """The fields of a contribution and the values each may take (the JSON form of GET /contribute)."""
     return {
         "fields": {
-            "name": {"required": True, "max_length": contrib.LIMITS["name"]},
-            "description": {"max_length": contrib.LIMITS["description"]},
-            "homepage": {"format": "http(s) URL", "max_length": contrib.LIMITS["homepage"]},
+            "name": {"required": True, "max_length": LIMITS["name"]},
+            "description": {"max_length": LIMITS["description"]},
+            "homepage": {"format": "http(s) URL", "max_length": LIMITS["homepage"]},
             "platforms": {
                 "format": 'list of {"platform": slug, "account": handle or http(s) URL}',
                 "allowed": known.platforms,
-                "max_items": contrib.MAX_ITEMS,
+                "max_items": MAX_ITEMS,
             },
-            "hashtags": {"format": "list of #tags", "max_items": contrib.MAX_ITEMS},
+            "hashtags": {"format": "list of #tags", "max_items": MAX_ITEMS},
             "themes": {"required": True, "format": "list of slugs", "allowed": known.themes},
             "organisation": {"allowed": known.organisations},
-            "role": {"allowed": list(contrib.ROLES)},
+            "role": {"allowed": list(ROLES)},
             "founded": {"format": "year, 1950-2100"},
             "status": {"allowed": known.statuses, "default": "unknown"},
             "governance": {"allowed": known.governance, "default": "unknown"},
@@ -90,7 +101,7 @@ def raw_answers() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
             return {}, {"form": ["Send a JSON object of the fields (GET /contribute with Accept JSON lists them)."]}
         return _from_json(body)
     form = request.form
-    answers = {name: form.getlist(name) for name in contrib.FIELDS if name != "platforms"}
+    answers = {name: form.getlist(name) for name in FIELDS if name != "platforms"}
     rows = zip(form.getlist("platform"), form.getlist("account"), strict=False)
     answers["platforms"] = [f"{slug}\t{account}" for slug, account in rows]
     return answers, {}
@@ -114,7 +125,7 @@ def _from_json(body: Mapping) -> tuple[dict[str, list[str]], dict[str, list[str]
     """Each field's text values; a value of another JSON type is a field error, never turned into text."""
     answers: dict[str, list[str]] = {}
     errors: dict[str, list[str]] = {}
-    for name in contrib.FIELDS:
+    for name in FIELDS:
         value = body.get(name)
         if value is None:
             continue
@@ -155,32 +166,32 @@ def _json_type(value: object) -> str:
 
 @blueprint.route("/contribute", methods=["GET"])
 def contribute_form() -> Response:
-    known = contrib.known_values(dataset())
+    known = known_values(dataset())
     if wants_json():
         return jsonify(form_description(known))
-    return page("contribute.html", known=known, roles=contrib.ROLES, values={}, errors={})
+    return page("contribute.html", known=known, roles=ROLES, values={}, errors={})
 
 
 @blueprint.route("/contribute", methods=["POST"])
 @rate_limited("contribute")
 def contribute() -> Response:
     """Check, validate and keep a contribution pending; answer its receipt (303/201) or the field errors (400)."""
-    known = contrib.known_values(dataset())
+    known = known_values(dataset())
     raw, wrong_types = raw_answers()
     if "form" in wrong_types:
         return _refused(wrong_types, known, {})
     try:
-        answers = contrib.check_answers(raw, known)
-    except contrib.ContributionError as error:
+        answers = check_answers(raw, known)
+    except ContributionError as error:
         return _refused(error.errors | wrong_types, known, raw)  # "must be text" rather than "is required"
     if wrong_types:
         return _refused(wrong_types, known, raw)
     try:
-        graph = contrib.community_graph(answers, known)
+        graph = community_graph(answers, known)
         _validate(answers, graph)
-    except contrib.ContributionError as error:
+    except ContributionError as error:
         return _refused(error.errors, known, raw)
-    receipt = contrib.submit(config(), answers, graph, contrib.duplicates(answers, known))
+    receipt = submit(config(), answers, graph, duplicates(answers, known))
     location = url_for("contribute.receipt_page", receipt_id=receipt["id"])
     if wants_json():
         response = jsonify(_receipt_data(receipt))
@@ -190,36 +201,36 @@ def contribute() -> Response:
     return redirect(location, code=303)
 
 
-def _validate(answers: contrib.Answers, graph: Graph) -> None:
+def _validate(answers: Answers, graph: Graph) -> None:
     """SHACL in the context of the published data, on the record as approval would write it; ContributionError."""
-    contributed = [q.triple for q in contrib.to_quads(graph)]
-    current = contrib.current_record(dataset(), answers.slug)
-    record = contrib.proposed_record(current, contributed, thing("community", answers.slug))
+    contributed = [q.triple for q in to_quads(graph)]
+    current = current_record(dataset(), answers.slug)
+    record = proposed_record(current, contributed, thing("community", answers.slug))
     quads = [ox.Quad(t.subject, t.predicate, t.object) for t in record]
-    report = validator().validate_quads(quads, replacing=[contrib.record_path(config(), answers.slug)])
+    report = validator().validate_quads(quads, replacing=[record_path(config(), answers.slug)])
     if not report.conforms:
-        raise contrib.ContributionError(contrib.field_errors(report))
+        raise ContributionError(field_errors(report))
 
 
-def _refused(errors: dict[str, list[str]], known: contrib.Known, raw: dict[str, list[str]]) -> Response:
+def _refused(errors: dict[str, list[str]], known: Known, raw: dict[str, list[str]]) -> Response:
     if wants_json():
         response = jsonify({"errors": errors})
         response.status_code = 400
         return response
-    values = {name: raw.get(name, []) for name in contrib.FIELDS}
+    values = {name: raw.get(name, []) for name in FIELDS}
     values["platform_rows"] = [row.partition("\t")[::2] for row in raw.get("platforms", [])]
-    return page("contribute.html", 400, known=known, roles=contrib.ROLES, values=values, errors=errors)
+    return page("contribute.html", 400, known=known, roles=ROLES, values=values, errors=errors)
 
 
 def _receipt_data(receipt: dict) -> dict:
-    return receipt | {"turtle": contrib.turtle(contrib.contributed_triples(config(), receipt["id"]))}
+    return receipt | {"turtle": turtle(contributed_triples(config(), receipt["id"]))}
 
 
 @blueprint.route("/contribute/<receipt_id>")
 def receipt_page(receipt_id: str) -> Response:
-    receipt = contrib.receipt(config(), receipt_id)
+    receipt = find_receipt(config(), receipt_id)
     if receipt is None:
-        return error_response(404, f"There is no contribution {receipt_id!r}: check the receipt address.")
+        raise RequestError(404, f"There is no contribution {receipt_id!r}: check the receipt address.")
     data = _receipt_data(receipt)
     return jsonify(data) if wants_json() else page("contribution.html", receipt=data)
 
@@ -229,7 +240,7 @@ def receipt_page(receipt_id: str) -> Response:
 
 def maintainer_denied() -> Response | None:
     """None if the request is a maintainer's (bearer token, or the session cookie plus, on POST, its CSRF token)."""
-    if "Authorization" in request.headers or not session.get("maintainer"):
+    if "Authorization" in request.headers or not sessions.valid():
         denied = require_maintainer()
         if denied is not None and not wants_json() and denied.status_code == 401 and request.method == "GET":
             return page("maintain_login.html", 401, next=request.path, error="")
@@ -258,15 +269,13 @@ def login() -> Response:
     given = request.form.get("token", "")
     if not token or check_token(given, token) is not None:
         return page("maintain_login.html", 403, next=target, error="That is not this server's maintainer token.")
-    session.clear()
-    session["maintainer"] = True
-    session["csrf"] = secrets.token_urlsafe(24)
+    sessions.start(given)
     return redirect(target, code=303)
 
 
 @blueprint.route("/maintain/logout", methods=["POST"])
 def logout() -> Response:
-    session.clear()
+    sessions.end()
     return redirect(url_for("contribute.login"), code=303)
 
 
@@ -275,7 +284,7 @@ def pending_list() -> Response:
     denied = maintainer_denied()
     if denied is not None:
         return denied
-    pending = contrib.receipts(config())
+    pending = receipts(config())
     if wants_json():
         return jsonify({"pending": pending})
     return page("maintain_list.html", pending=pending)
@@ -286,19 +295,19 @@ def review_page(receipt_id: str) -> Response:
     denied = maintainer_denied()
     if denied is not None:
         return denied
-    receipt = contrib.receipt(config(), receipt_id)
+    receipt = find_receipt(config(), receipt_id)
     if receipt is None:
-        return error_response(404, f"There is no contribution {receipt_id!r}.")
-    contributed = contrib.contributed_triples(config(), receipt_id)
-    current = contrib.current_record(dataset(), receipt["slug"])
-    added, removed = contrib.diff(current, contrib.proposed_record(current, contributed, receipt["community"]))
+        raise RequestError(404, f"There is no contribution {receipt_id!r}.")
+    contributed = contributed_triples(config(), receipt_id)
+    current = current_record(dataset(), receipt["slug"])
+    added, removed = diff(current, proposed_record(current, contributed, receipt["community"]))
     data = _receipt_data(receipt) | {
         "added": [str(t) for t in added],
         "removed": [str(t) for t in removed],
     }
     if wants_json():
         return jsonify(data)
-    return page("maintain_item.html", receipt=data, csrf=csrf_token() if session.get("maintainer") else "")
+    return page("maintain_item.html", receipt=data, csrf=csrf_token() if sessions.valid() else "")
 
 
 @blueprint.route("/maintain/contributions/<receipt_id>/approve", methods=["POST"])
@@ -306,7 +315,7 @@ def approve(receipt_id: str) -> Response:
     denied = maintainer_denied()
     if denied is not None:
         return denied
-    return _review(receipt_id, lambda: contrib.approve(config(), receipt_id, _reason(), validator=validator()))
+    return _review(receipt_id, lambda: review.approve(config(), receipt_id, _reason(), validator=validator()))
 
 
 @blueprint.route("/maintain/contributions/<receipt_id>/reject", methods=["POST"])
@@ -314,7 +323,7 @@ def reject(receipt_id: str) -> Response:
     denied = maintainer_denied()
     if denied is not None:
         return denied
-    return _review(receipt_id, lambda: contrib.reject(config(), receipt_id, _reason()))
+    return _review(receipt_id, lambda: review.reject(config(), receipt_id, _reason()))
 
 
 def _reason() -> str:
@@ -323,29 +332,31 @@ def _reason() -> str:
     if reason is None:
         return ""
     if not isinstance(reason, str):  # raised inside the review, which answers it as the field's 400
-        raise contrib.ContributionError({"reason": [f"Give the reason as text, not {_json_type(reason)}."]})
+        raise ContributionError({"reason": [f"Give the reason as text, not {_json_type(reason)}."]})
     return reason
 
 
 def _review(receipt_id: str, operation: Callable[[], dict]) -> Response:
     """Run an approval or rejection; every failure answers an error with nothing written."""
-    if contrib.receipt(config(), receipt_id) is None:
-        return error_response(404, f"There is no contribution {receipt_id!r}.")
+    if find_receipt(config(), receipt_id) is None:
+        raise RequestError(404, f"There is no contribution {receipt_id!r}.")
     try:
         receipt = operation()
-    except contrib.ContributionError as error:
+    except ContributionError as error:
         if wants_json():
             response = jsonify({"errors": error.errors})
             response.status_code = 400
             return response
-        return error_response(400, f"Nothing was written: {error}")
-    except contrib.NotPending as error:
-        return error_response(409, f"Nothing was written: {error}.")
+        raise RequestError(400, f"Nothing was written: {error}") from None
+    except review.NotPending as error:
+        raise RequestError(409, f"Nothing was written: {error}.") from None
     except StoreMissing as error:
-        return error_response(503, str(error))
+        raise RequestError(503, str(error)) from None
     except OSError as error:  # a full disk, permissions: the receipt stays pending, so the review can be run again
         current_app.logger.error("review of %s failed: %s", receipt_id, error)
-        return error_response(503, "The review could not be completed (see the server's log); it is still pending.")
+        raise RequestError(
+            503, "The review could not be completed (see the server's log); it is still pending."
+        ) from None
     result_cache().clear()
     if wants_json():
         return jsonify(receipt)

@@ -16,42 +16,19 @@ from datetime import datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request, send_file
+from flask import Blueprint, Response, render_template, send_file
 
 from copgraph.build.description import DATASET_IRI, DESCRIPTION_PREFIXES
 from copgraph.build.dumps import read_manifest
 from copgraph.build.ontology_docs import documentation_path, prefixed, render
 from copgraph.core.graphs import DATASET_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
-from copgraph.web.http.context import config, dataset
-from copgraph.web.http.errors import error_response
+from copgraph.web.http.caching import conditional
+from copgraph.web.http.context import config, dataset, model_cache
+from copgraph.web.http.errors import RequestError
 from copgraph.web.http.links import local_href
-from copgraph.web.views.sparql import conditional
+from copgraph.web.http.negotiation import DOCUMENT_OFFERS, HTML, by_extension, negotiate, vary
 
 blueprint = Blueprint("dataset", __name__)
-
-
-@dataclass(frozen=True)
-class Offer:
-    """A format a document is offered in."""
-
-    extension: str
-    media_type: str
-    label: str
-    writer: ox.RdfFormat | None  # None: the HTML page
-    aliases: tuple[str, ...] = ()  # other media types that clients send for it
-
-
-# Turtle first: on equal quality (`*/*`, no Accept) the first listed wins, so a machine that states no preference gets
-# Turtle, while a browser, which ranks text/html above */*, gets HTML.
-OFFERS = (
-    Offer("ttl", "text/turtle", "Turtle", ox.RdfFormat.TURTLE, ("application/x-turtle", "application/turtle")),
-    Offer("html", "text/html", "HTML", None, ("application/xhtml+xml",)),
-    Offer("jsonld", "application/ld+json", "JSON-LD", ox.RdfFormat.JSON_LD, ("application/json",)),
-    Offer("nt", "application/n-triples", "N-Triples", ox.RdfFormat.N_TRIPLES, ("text/plain",)),
-    Offer("rdf", "application/rdf+xml", "RDF/XML", ox.RdfFormat.RDF_XML, ("application/xml", "text/xml")),
-)
-BY_EXTENSION = {offer.extension: offer for offer in OFFERS}
-BY_MEDIA_TYPE = {offer.media_type: offer for offer in OFFERS} | {a: offer for offer in OFFERS for a in offer.aliases}
 
 
 @dataclass(frozen=True)
@@ -88,42 +65,29 @@ def serve(document: Document, extension: str | None) -> Response:
     """The document in the format its extension names (404 for an unknown one), else the one Accept prefers (406 if
     none), with Link headers to its other formats and the caching headers of the dataset version."""
     negotiated = extension is None
-    chosen = negotiate() if negotiated else BY_EXTENSION.get(extension)
+    chosen = negotiate(DOCUMENT_OFFERS) if negotiated else by_extension(DOCUMENT_OFFERS, extension)
     if chosen is None:
         if not negotiated:
-            return error_response(404, f"Not found: {document.path} has no .{extension} format. {_formats(document)}")
-        return _vary(error_response(406, f"None of the requested media types can answer. {_formats(document)}"))
+            raise RequestError(404, f"Not found: {document.path} has no .{extension} format. {_formats(document)}")
+        raise RequestError(406, f"None of the requested media types can answer. {_formats(document)}")
     current = dataset()
-    if chosen.writer is None:
+    if chosen is HTML:
         body = ontology_page(current) if document is not DESCRIPTION else description_page(current)
         response = Response(body, mimetype="text/html")
     else:
         body = ox.serialize(graph_triples(current, document.graph), format=chosen.writer, prefixes=DESCRIPTION_PREFIXES)
         response = Response(body, mimetype=chosen.media_type)
     response.headers["Link"] = ", ".join(
-        f'<{document.path}.{offer.extension}>; rel="alternate"; type="{offer.media_type}"' for offer in OFFERS
+        f'<{document.path}.{offer.extension}>; rel="alternate"; type="{offer.media_type}"' for offer in DOCUMENT_OFFERS
     )
     if negotiated:
-        _vary(response)
+        vary(response)
     return conditional(response, current.version, chosen.media_type, current.metadata.built_at)
 
 
-def negotiate() -> Offer | None:
-    """The format Accept prefers (quality values honoured); Turtle when the client states no preference."""
-    if not request.accept_mimetypes:
-        return OFFERS[0]
-    best = request.accept_mimetypes.best_match(list(BY_MEDIA_TYPE))
-    return BY_MEDIA_TYPE[best] if best else None
-
-
 def _formats(document: Document) -> str:
-    listed = ", ".join(f"{o.media_type} ({document.path}.{o.extension})" for o in OFFERS)
+    listed = ", ".join(f"{o.media_type} ({document.path}.{o.extension})" for o in DOCUMENT_OFFERS)
     return f"Offered: {listed}."
-
-
-def _vary(response: Response) -> Response:
-    response.headers["Vary"] = "Accept"
-    return response
 
 
 def graph_triples(current: object, graph: str) -> list[ox.Triple]:
@@ -131,22 +95,18 @@ def graph_triples(current: object, graph: str) -> list[ox.Triple]:
     return list(current.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
 
 
-# The documentation made for one dataset version when its generation holds none (a remote store, or a generation
-# built before documentation was generated): made once per version and process, never per request.
-_rendered: dict[str, str] = {}
-
-
 def ontology_page(current: object) -> bytes | str:
-    """The ontology's documentation page, as generated with its store generation."""
+    """The ontology's documentation page, as generated with its store generation. When the generation holds none (a
+    remote store, or a generation built before documentation was generated) it is made once per version and kept
+    among the worker's read models, never made per request."""
     generation: Path | None = getattr(current, "generation", None)
     if generation is not None and documentation_path(generation).is_file():
         return documentation_path(generation).read_bytes()
-    if current.version not in _rendered:
-        _rendered.clear()
-        _rendered[current.version] = render(
-            graph_triples(current, ONTOLOGY_GRAPH), graph_triples(current, SHAPES_GRAPH)
-        )
-    return _rendered[current.version]
+    return model_cache().get_or_make(
+        current.version,
+        "ontology page",
+        lambda: render(graph_triples(current, ONTOLOGY_GRAPH), graph_triples(current, SHAPES_GRAPH)),
+    )
 
 
 @blueprint.route("/dumps/<name>")
@@ -156,12 +116,12 @@ def dump(name: str) -> Response:
     current = dataset()
     generation: Path | None = getattr(current, "generation", None)
     if generation is None:
-        return error_response(
+        raise RequestError(
             404, "This server reads a remote store: dumps are made by `copgraph build` only for the embedded store."
         )
     entry = read_manifest(generation / "dumps").get(name)
     if entry is None:
-        return error_response(404, f"There is no dump named {name!r}: the dumps are listed at /dataset.")
+        raise RequestError(404, f"There is no dump named {name!r}: the dumps are listed at /dataset.")
     response = send_file(
         generation / "dumps" / entry.name,
         mimetype=entry.media_type,
@@ -218,7 +178,7 @@ class Described:
 def description_page(current: object) -> str:
     """The description graph rendered for a person (the same graph the machine formats serialise)."""
     graph = Described(graph_triples(current, DATASET_GRAPH))
-    return render_template("dataset.html", page=dataset_view(graph), metadata=current.metadata, offers=OFFERS)
+    return render_template("dataset.html", page=dataset_view(graph), metadata=current.metadata, offers=DOCUMENT_OFFERS)
 
 
 def dataset_view(graph: Described) -> dict:

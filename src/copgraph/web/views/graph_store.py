@@ -23,10 +23,10 @@ from copgraph.core.rdf_io import untrusted_input_problem
 from copgraph.core.vocab import GRAPH
 from copgraph.query import results
 from copgraph.web.http.auth import require_maintainer
-from copgraph.web.http.context import config, dataset, writer
-from copgraph.web.http.errors import error_response
+from copgraph.web.http.context import backend, dataset
+from copgraph.web.http.errors import RequestError
+from copgraph.web.http.negotiation import GRAPH_OFFERS, negotiate, offered, vary
 from copgraph.web.http.writes import perform
-from copgraph.web.views.sparql import GRAPH_TYPES, ProtocolError
 
 blueprint = Blueprint("graph_store", __name__)
 
@@ -54,10 +54,7 @@ EXTENSIONS = {
 @blueprint.route("/store", methods=["GET", "PUT", "POST", "DELETE"])
 @blueprint.route("/store/<path:subpath>", methods=["GET", "PUT", "POST", "DELETE"])
 def graph_store(subpath: str | None = None) -> Response:
-    try:
-        target = _checked_iri(_without_extension(request.base_url), request.path) if subpath else _target()
-    except ProtocolError as error:
-        return error_response(error.status, str(error))
+    target = _checked_iri(_without_extension(request.base_url), request.path) if subpath else _target()
     if request.method in ("GET", "HEAD"):
         return _read(target)
     denied = require_maintainer()
@@ -65,24 +62,21 @@ def graph_store(subpath: str | None = None) -> Response:
         return denied
     if request.method == "DELETE":
         return perform(lambda: _deleted(target))
-    try:
-        triples = _body_triples(base_iri=target or request.base_url)
-    except ProtocolError as error:
-        return error_response(error.status, str(error))
+    triples = _body_triples(base_iri=target or request.base_url)
     if request.method == "PUT":
-        return perform(lambda: _stored(writer().replace_graph(target, triples), target))
+        return perform(lambda: _stored(backend().replace_graph(target, triples), target))
     if target == "" or (target is None and "default" not in request.args):
         return perform(lambda: _created_new_graph(triples))
-    return perform(lambda: _stored(writer().add_to_graph(target, triples), target))
+    return perform(lambda: _stored(backend().add_to_graph(target, triples), target))
 
 
 def _target() -> str | None:
     """None for the default graph, the IRI for ?graph=, "" for the store itself (POST creates a new graph)."""
     has_default, graph = "default" in request.args, request.args.getlist("graph")
     if has_default and graph:
-        raise ProtocolError(400, "Give either ?default or ?graph=IRI, not both.")
+        raise RequestError(400, "Give either ?default or ?graph=IRI, not both.")
     if len(graph) > 1:
-        raise ProtocolError(400, "Give one ?graph=IRI, not several.")
+        raise RequestError(400, "Give one ?graph=IRI, not several.")
     if graph:
         iri = urljoin(request.url, graph[0])  # a relative graph IRI names a graph beside this service
         return _without_extension(_checked_iri(iri, f"?graph={graph[0]}"))
@@ -90,14 +84,14 @@ def _target() -> str | None:
         return None
     if request.method == "POST":
         return ""
-    raise ProtocolError(400, "Name the graph: ?default for the default graph or ?graph=IRI for a named graph.")
+    raise RequestError(400, "Name the graph: ?default for the default graph or ?graph=IRI for a named graph.")
 
 
 def _checked_iri(iri: str, given: str) -> str:
-    """The IRI if it can name a graph; ProtocolError 400 if not (spaces, control characters, backslashes, quotes:
+    """The IRI if it can name a graph; RequestError 400 if not (spaces, control characters, backslashes, quotes:
     such text would otherwise reach the store, or a header, as it is)."""
     if ":" not in iri or any(c in iri for c in ' <>"{}|^`\\') or any(ord(c) < 0x20 or ord(c) == 0x7F for c in iri):
-        raise ProtocolError(400, f"{given!r} does not name a graph: it is not a valid IRI.")
+        raise RequestError(400, f"{given!r} does not name a graph: it is not a valid IRI.")
     return iri
 
 
@@ -112,34 +106,19 @@ def _without_extension(iri: str) -> str:
 
 
 def _read(target: str | None) -> Response:
-    triples = _graph_triples(target)
+    triples = dataset().graph(target)
     if triples is None:
-        return error_response(404, f"There is no graph {target} in this store.")
-    accept = request.accept_mimetypes
-    best = accept.best_match(list(GRAPH_TYPES)) if accept else "text/turtle"
+        raise RequestError(404, f"There is no graph {target} in this store.")
     requested = request.args.get("format")
-    name = requested or (GRAPH_TYPES.get(best) if best else None)
+    chosen = negotiate(GRAPH_OFFERS)
+    name = requested or (chosen.name if chosen else None)
     if name is None:
-        return error_response(406, f"None of the requested media types is offered. Offered: {', '.join(GRAPH_TYPES)}")
+        raise RequestError(406, f"None of the requested media types is offered. Offered: {offered(GRAPH_OFFERS)}")
     try:
         body, media_type = results.serialize_triples(triples, name)
     except ValueError as error:
-        return error_response(400, str(error))
-    response = Response(body, mimetype=media_type)
-    response.headers["Vary"] = "Accept"
-    return response
-
-
-def _graph_triples(target: str | None) -> list[ox.Triple] | None:
-    """The graph's triples (None: no such named graph) from the served generation (the worker's reader, which retries
-    a generation pruned while it was being opened)."""
-    if config().remote_query_url:
-        return writer().read_graph(target)
-    store = dataset().store
-    if target is not None and not store.contains_named_graph(ox.NamedNode(target)):
-        return None
-    graph = ox.DefaultGraph() if target is None else ox.NamedNode(target)
-    return [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+        raise RequestError(400, str(error)) from None
+    return vary(Response(body, mimetype=media_type))
 
 
 def _body_triples(base_iri: str) -> list[ox.Triple]:
@@ -162,10 +141,10 @@ def _parse(data: bytes, media_type: str, base_iri: str, what: str) -> list[ox.Tr
     rdf_format = INPUT_TYPES.get(media_type)
     if rdf_format is None:
         offered = ", ".join(INPUT_TYPES)
-        raise ProtocolError(415, f"Cannot read {what} of type {media_type or '(none)'!r}. Send one of: {offered}.")
+        raise RequestError(415, f"Cannot read {what} of type {media_type or '(none)'!r}. Send one of: {offered}.")
     problem = untrusted_input_problem(data, rdf_format)
     if problem:
-        raise ProtocolError(400, f"Cannot read {what}: {problem}")
+        raise RequestError(400, f"Cannot read {what}: {problem}")
     try:
         return _triples(data, rdf_format, base_iri)
     except SyntaxError as error:
@@ -174,11 +153,11 @@ def _parse(data: bytes, media_type: str, base_iri: str, what: str) -> list[ox.Tr
                 return _triples(data + b"\n.", rdf_format, base_iri)
             except SyntaxError:
                 pass
-        raise ProtocolError(
+        raise RequestError(
             400, f"Cannot parse {what}: {error.msg} (line {error.lineno}, column {error.offset})."
         ) from None
     except ValueError as error:
-        raise ProtocolError(400, f"Cannot parse {what}: {error}") from None
+        raise RequestError(400, f"Cannot parse {what}: {error}") from None
 
 
 def _triples(data: bytes, rdf_format: ox.RdfFormat, base_iri: str) -> list[ox.Triple]:
@@ -193,15 +172,15 @@ def _stored(created: bool, target: str | None) -> Response:
 
 
 def _deleted(target: str | None) -> Response:
-    if not writer().delete_graph(target):
-        return error_response(404, f"There is no graph {target} in this store.")
+    if not backend().delete_graph(target):
+        raise RequestError(404, f"There is no graph {target} in this store.")
     return _stored(False, target)
 
 
 def _created_new_graph(triples: list[ox.Triple]) -> Response:
     """POST to the store itself: a new graph with a fresh IRI, announced in Location."""
     iri = f"{GRAPH}uploads/{uuid.uuid4()}"
-    writer().add_to_graph(iri, triples)
+    backend().add_to_graph(iri, triples)
     response = Response(status=201)
     response.headers["Location"] = f"{request.base_url}?graph={iri}"
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from copgraph.store.generations import StoreMissing
-from copgraph.web.http.context import dataset
+from copgraph.web.http.context import backend
 
 blueprint = Blueprint("health", __name__)
 
@@ -13,8 +13,7 @@ blueprint = Blueprint("health", __name__)
 @blueprint.route("/healthz")
 def healthz() -> Response:
     try:
-        current = dataset()
-        bool(current.query("ASK { ?s ?p ?o }"))
+        current = backend().check()
     except (StoreMissing, OSError) as error:
         response = jsonify({"status": "unavailable", "error": str(error)})
         response.status_code = 503

@@ -1,334 +1,45 @@
-"""The network of networks: /map (an interactive Cytoscape.js graph over a table that works without JavaScript),
-/map/network.json (the graph as data), /charts (the audits' figures and platform use by audit year as inline SVG) and
-the route that serves Cytoscape.js from node_modules.
+"""The network of networks for people: /map (an interactive Cytoscape.js graph over a table that works without
+JavaScript), /map/network.json (the graph as data), /charts (the audits' figures and platform use by audit year as
+inline SVG) and the route that serves Cytoscape.js from node_modules.
 
-Communities connect through what they share: themes, hashtags, organisations (in any supporting role) and platforms.
-The network is built with SPARQL over the current dataset and kept per dataset version, so a build or a write shows at
-once and an unchanged dataset costs no query.
+The network and the charts are read models (copgraph.model.network, copgraph.model.charts); the network is kept in the
+worker's cache of read models for the version served, and /charts takes the published figures from the site index.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
+from flask import Blueprint, Response, abort, jsonify, render_template, request, send_from_directory
 
-from copgraph.core.vocab import sparql_prefixes
-from copgraph.web.http.context import config, dataset
-from copgraph.web.http.errors import error_response
+from copgraph.model import charts
+from copgraph.model.network import THEME_RULE, YEAR_RULE, Network, Node, build_network, slug_of
+from copgraph.web.http.context import config, dataset, model_cache
+from copgraph.web.http.errors import RequestError
 from copgraph.web.http.links import local_href
-from copgraph.web.views import charts
+from copgraph.web.views.browse import site_index
 
 blueprint = Blueprint("network", __name__)
 
 CYTOSCAPE_PACKAGE = Path("node_modules") / "cytoscape" / "dist"
 VENDOR_FILES = {"cytoscape.min.js"}
-THEME_SCHEME = "https://w3id.org/copgraph/id/scheme/theme"
-CLOSED = "https://w3id.org/copgraph/id/status/closed"
-KINDS = ("community", "theme", "hashtag", "organisation", "platform")
-
-YEAR_RULE = (
-    "A community is on the map in a year when it was founded in or before that year and no dated observation records "
-    "it as closed before that year, or when an observation (from an audit or a public source) is dated in that year. "
-    "Communities without a recorded founding year or a dated observation appear only under “All years”."
-)
-THEME_RULE = "A theme keeps the communities with that theme and everything they connect to."
-
-COMMUNITIES_QUERY = """
-SELECT ?community (SAMPLE(?name) AS ?label) (SAMPLE(?founded) AS ?founding) (SAMPLE(?statusName) AS ?status)
-WHERE {
-  ?community a cop:CommunityOfPractice ; rdfs:label ?name .
-  OPTIONAL { ?community schema:foundingDate ?founded }
-  OPTIONAL { ?community cop:status/skos:prefLabel ?statusName }
-}
-GROUP BY ?community
-"""
-
-# One row per connection. Organisation roles are every sub-property of cop:supportedBy that the ontology declares, so
-# a new role needs no change here.
-CONNECTIONS_QUERY = """
-SELECT DISTINCT ?community ?kind ?target ?targetLabel ?roleLabel WHERE {
-  ?community a cop:CommunityOfPractice .
-  {
-    ?community dct:subject ?target . BIND("theme" AS ?kind)
-  } UNION {
-    ?community cop:hashtag ?target . BIND("hashtag" AS ?kind)
-  } UNION {
-    ?community cop:hasPresence/cop:onPlatform ?target . BIND("platform" AS ?kind)
-  } UNION {
-    ?community ?role ?target . ?role rdfs:subPropertyOf* cop:supportedBy . BIND("organisation" AS ?kind)
-    OPTIONAL { ?role rdfs:label ?roleName }
-    BIND(COALESCE(?roleName, "supported by") AS ?roleLabel)
-  }
-  OPTIONAL { ?target skos:prefLabel ?prefLabel }
-  OPTIONAL { ?target rdfs:label ?plainLabel }
-  BIND(COALESCE(?prefLabel, ?plainLabel, STR(?target)) AS ?targetLabel)
-}
-"""
-
-PART_OF_QUERY = """
-SELECT DISTINCT ?community ?whole WHERE {
-  ?community a cop:CommunityOfPractice ; dct:isPartOf ?whole . ?whole a cop:CommunityOfPractice .
-}
-"""
-
-# The year of an observation is its cop:year, else the year of the audit that made it (docs/MODEL.md).
-OBSERVATIONS_QUERY = f"""
-SELECT ?community ?year ?closed WHERE {{
-  ?observation cop:observedCommunity ?community .
-  OPTIONAL {{ ?observation cop:year ?ownYear }}
-  OPTIONAL {{ ?observation cop:inAudit/cop:auditYear ?auditYear }}
-  BIND(COALESCE(?ownYear, ?auditYear) AS ?year)
-  FILTER(BOUND(?year))
-  OPTIONAL {{ ?observation cop:status ?status }}
-  BIND(COALESCE(?status = <{CLOSED}>, false) AS ?closed)
-}}
-"""
-
-AUDITS_QUERY = """
-SELECT ?audit ?year (SAMPLE(?name) AS ?label)
-WHERE { ?audit a cop:SectorAudit ; cop:auditYear ?year ; rdfs:label ?name }
-GROUP BY ?audit ?year ORDER BY ?year
-"""
-
-
-@dataclass
-class Node:
-    """A thing on the map: a community, or a theme, hashtag, organisation or platform that communities share."""
-
-    iri: str
-    label: str
-    kind: str
-    href: str
-
-
-@dataclass
-class Community(Node):
-    """A community with what decides in which years it is on the map."""
-
-    founded: int | None = None
-    closed: int | None = None  # earliest year a dated observation records it as closed
-    observed: set[int] = field(default_factory=set)
-    status: str = ""
-
-    def on_map_in(self, year: int) -> bool:
-        """True when the community is on the map in `year` (YEAR_RULE; map.js applies the same rule)."""
-        lasting = self.founded is not None and self.founded <= year and (self.closed is None or self.closed >= year)
-        return lasting or year in self.observed
-
-
-@dataclass
-class Edge:
-    """A connection from a community to what it shares; `label` says how (a role such as "hosted by")."""
-
-    source: str
-    target: str
-    kind: str
-    label: str
-
-
-@dataclass
-class Audit:
-    iri: str
-    year: int
-    label: str
-    href: str
-
-
-@dataclass
-class Network:
-    """The whole network for one dataset version."""
-
-    version: str
-    communities: dict[str, Community]
-    others: dict[str, Node]
-    edges: list[Edge]
-    audits: list[Audit]
-
-    @property
-    def years(self) -> list[int]:
-        """Every year from the earliest to the latest the data dates anything in, newest first."""
-        dated = [c.founded for c in self.communities.values() if c.founded is not None]
-        dated += [year for c in self.communities.values() for year in c.observed] + [a.year for a in self.audits]
-        return list(range(max(dated), min(dated) - 1, -1)) if dated else []
-
-    def themes(self) -> list[tuple[Node, int]]:
-        """The themes communities have, with how many have each, by label."""
-        counts: dict[str, int] = defaultdict(int)
-        for edge in self.edges:
-            if edge.kind == "theme":
-                counts[edge.target] += 1
-        return sorted(((self.others[iri], n) for iri, n in counts.items()), key=lambda pair: pair[0].label.lower())
-
-    def theme_by_slug(self, slug: str) -> Node | None:
-        return next((theme for theme, _ in self.themes() if slug_of(theme.iri) == slug), None)
-
-    def selected(self, theme: str | None = None, year: int | None = None) -> list[Community]:
-        """The communities a filter keeps (THEME_RULE, YEAR_RULE), by name."""
-        with_theme = {e.source for e in self.edges if e.kind == "theme" and e.target == theme} if theme else None
-        kept = [
-            community
-            for community in self.communities.values()
-            if (with_theme is None or community.iri in with_theme) and (year is None or community.on_map_in(year))
-        ]
-        return sorted(kept, key=lambda c: c.label.lower())
-
-    def connections(self, communities: list[Community]) -> dict[str, list[Edge]]:
-        """Each community's own edges, by kind and then by the label of what they lead to."""
-        wanted = {c.iri for c in communities}
-        found: dict[str, list[Edge]] = {iri: [] for iri in wanted}
-        for edge in self.edges:
-            if edge.source in wanted:
-                found[edge.source].append(edge)
-        for edges in found.values():
-            edges.sort(key=lambda e: (KINDS.index(e.kind) if e.kind in KINDS else 0, self.label_of(e.target).lower()))
-        return found
-
-    def shared(self, communities: list[Community]) -> list[tuple[Node, list[Community]]]:
-        """What two or more of `communities` share (themes, hashtags, organisations, platforms), most shared first."""
-        by_iri = {c.iri: c for c in communities}
-        sharing: dict[str, list[Community]] = defaultdict(list)
-        for edge in self.edges:
-            if edge.source in by_iri and edge.target in self.others and by_iri[edge.source] not in sharing[edge.target]:
-                sharing[edge.target].append(by_iri[edge.source])
-        hubs = [(self.others[iri], sorted(members, key=lambda c: c.label.lower())) for iri, members in sharing.items()]
-        return sorted((hub for hub in hubs if len(hub[1]) > 1), key=lambda hub: (-len(hub[1]), hub[0].label.lower()))
-
-    def label_of(self, iri: str) -> str:
-        node = self.communities.get(iri) or self.others.get(iri)
-        return node.label if node else iri
-
-    def as_json(self) -> dict:
-        """The network as /map/network.json serves it: nodes and edges ready for Cytoscape.js, and the rules."""
-        nodes = [
-            {
-                "id": c.iri,
-                "label": c.label,
-                "kind": c.kind,
-                "links": {"local_href": c.href},
-                "founded": c.founded,
-                "closed": c.closed,
-                "observed": sorted(c.observed),
-                "status": c.status,
-            }
-            for c in sorted(self.communities.values(), key=lambda c: c.label.lower())
-        ]
-        nodes += [
-            {"id": n.iri, "label": n.label, "kind": n.kind, "links": {"local_href": n.href}}
-            for n in sorted(self.others.values(), key=lambda n: (KINDS.index(n.kind), n.label.lower()))
-        ]
-        edges = [
-            {
-                "id": f"{e.source} {e.kind} {e.target}",
-                "source": e.source,
-                "target": e.target,
-                "kind": e.kind,
-                "label": e.label,
-            }
-            for e in self.edges
-        ]
-        return {
-            "version": self.version,
-            "definitions": {
-                "year": YEAR_RULE,
-                "theme": THEME_RULE,
-                "founded": "the community's schema:foundingDate year, or null when no source gives it",
-                "closed": "the earliest year a dated observation records the community as closed, or null",
-                "observed": "the years of the community's dated observations",
-                "links.local_href": "the path on this server that resolves the node's IRI to its record",
-            },
-            "years": self.years,
-            "audit_years": [a.year for a in self.audits],
-            "themes": [
-                {"id": t.iri, "slug": slug_of(t.iri), "label": t.label, "communities": n} for t, n in self.themes()
-            ],
-            "nodes": nodes,
-            "edges": edges,
-        }
-
-
-def slug_of(iri: str) -> str:
-    return iri.rstrip("/").rsplit("/", 1)[-1]
-
-
-def year_of(text: str) -> int | None:
-    """The year at the start of an xsd:gYear, xsd:gYearMonth or xsd:date lexical form, or None."""
-    digits = text.lstrip("-")[:4]
-    return int(digits) if digits.isdigit() else None
-
-
-def _rows(sparql: str) -> list[dict[str, str | None]]:
-    """The solutions of a SELECT as plain dicts of lexical values (None where unbound)."""
-    results = dataset().query(sparql_prefixes() + sparql)
-    names = [variable.value for variable in results.variables]
-    return [{name: (None if s[name] is None else s[name].value) for name in names} for s in results]
-
-
-def build_network(version: str) -> Network:
-    """Read the network from the current dataset with four SPARQL queries."""
-    communities = {
-        row["community"]: Community(
-            row["community"],
-            row["label"] or row["community"],
-            "community",
-            local_href(row["community"]),
-            founded=year_of(row["founding"] or ""),
-            status=row["status"] or "",
-        )
-        for row in _rows(COMMUNITIES_QUERY)
-    }
-    others: dict[str, Node] = {}
-    merged: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for row in _rows(CONNECTIONS_QUERY):
-        source, target, kind = row["community"], row["target"], row["kind"]
-        others.setdefault(target, Node(target, row["targetLabel"], kind, local_href(target)))
-        merged[(source, kind, target)].append(row["roleLabel"] or kind)
-    for row in _rows(PART_OF_QUERY):
-        merged[(row["community"], "part-of", row["whole"])].append("part of")
-    for row in _rows(OBSERVATIONS_QUERY):
-        community, year = communities.get(row["community"]), year_of(row["year"] or "")
-        if community is None or year is None:
-            continue
-        community.observed.add(year)
-        if row["closed"] == "true" and (community.closed is None or year < community.closed):
-            community.closed = year
-    edges = [
-        Edge(source, target, kind, ", ".join(sorted(set(labels))))
-        for (source, kind, target), labels in merged.items()
-        if source in communities
-    ]
-    audits = [
-        Audit(row["audit"], int(year_of(row["year"] or "") or 0), row["label"] or "", local_href(row["audit"]))
-        for row in _rows(AUDITS_QUERY)
-    ]
-    return Network(version, communities, others, edges, audits)
 
 
 def current_network() -> Network:
-    """The network of the current dataset version, built once per version in each worker."""
+    """The network of the version served, built once per version (a build or a write makes a new one)."""
     current = dataset()
-    cache = current_app.extensions.setdefault("copgraph.network", {})
-    if cache.get("version") != current.version:
-        cache.clear()
-        cache.update(version=current.version, network=build_network(current.version))
-    return cache["network"]
-
-
-class BadFilter(ValueError):
-    """A filter parameter that names no theme or year."""
+    return model_cache().get_or_make(current.version, "network", lambda: build_network(current, local_href))
 
 
 def read_filters(network: Network) -> tuple[Node | None, int | None]:
-    """The theme (by slug) and year a request asks for; BadFilter with words a person can act on."""
+    """The theme (by slug) and year a request asks for; RequestError 400 with words a person can act on."""
     theme_slug = request.args.get("theme", "").strip()
     year_text = request.args.get("year", "").strip()
     theme = network.theme_by_slug(theme_slug) if theme_slug else None
     if theme_slug and theme is None:
-        raise BadFilter(f"No community has the theme {theme_slug!r}. Choose a theme from the list on /map.")
+        raise RequestError(400, f"No community has the theme {theme_slug!r}. Choose a theme from the list on /map.")
     if year_text and not (year_text.isdigit() and len(year_text) == 4):
-        raise BadFilter(f"The year must be four digits, such as 2021, not {year_text!r}.")
+        raise RequestError(400, f"The year must be four digits, such as 2021, not {year_text!r}.")
     return theme, int(year_text) if year_text else None
 
 
@@ -339,10 +50,7 @@ def cytoscape_installed() -> bool:
 @blueprint.route("/map")
 def map_page() -> Response:
     network = current_network()
-    try:
-        theme, year = read_filters(network)
-    except BadFilter as problem:
-        return error_response(400, str(problem))
+    theme, year = read_filters(network)
     communities = network.selected(theme.iri if theme else None, year)
     html = render_template(
         "map.html",
@@ -375,7 +83,7 @@ def network_json() -> Response:
 def charts_page() -> Response:
     network = current_network()
     current = dataset()
-    figures = charts.published_figures(_rows(charts.FIGURES_QUERY), local_href)
+    figures = sorted(site_index().figures, key=lambda figure: (figure.year, figure.measure))
     platform_use = charts.platform_use(network)
     html = render_template(
         "charts.html",

@@ -6,7 +6,7 @@ ontology and all of data/, so that it may refer to existing platforms, themes an
 duplicate handle is caught. Nothing is written. The answer is JSON (the default), Turtle (`sh:ValidationReport`) or an
 HTML page, by Accept; 200 whether or not the contribution conforms (the report says which).
 
-Validation (~0.3 s) runs in the gunicorn worker, not in the query process: it reads no store, and its input is bounded
+Validation (~0.3 s) runs in the web worker, not in the query process: it reads no store, and its input is bounded
 by the request size limit. The POST route is rate limited per client.
 """
 
@@ -24,7 +24,8 @@ from werkzeug.datastructures import FileStorage
 from copgraph.build.shacl import Report
 from copgraph.core.rdf_io import FORMATS, untrusted_input_problem
 from copgraph.web.http.context import config, dataset, validator
-from copgraph.web.http.errors import error_response
+from copgraph.web.http.errors import RequestError
+from copgraph.web.http.negotiation import HTML, JSON, REPORT_OFFERS, negotiate, offered, vary
 from copgraph.web.http.ratelimit import rate_limited
 
 blueprint = Blueprint("validation", __name__)
@@ -49,17 +50,6 @@ TEXT_FORMATS = [
     ("application/n-quads", "N-Quads"),
 ]
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-JSON, TURTLE, HTML = "application/json", "text/turtle", "text/html"
-
-
-class Refused(Exception):
-    """Input this route cannot validate, with the status and a message a person can act on."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass(frozen=True)
 class Contribution:
     quads: list[ox.Quad]
@@ -77,32 +67,25 @@ def form() -> Response:
 @rate_limited("validate")
 def validate() -> Response:
     """Validate the request's RDF and answer its report in the negotiated format; nothing is written."""
-    chosen = _negotiate()
+    chosen = negotiate(REPORT_OFFERS)
     if chosen is None:
-        return error_response(406, f"None of the requested media types is offered. Offered: {JSON}, {TURTLE}, {HTML}.")
+        raise RequestError(406, f"None of the requested media types is offered. Offered: {offered(REPORT_OFFERS)}.")
     # The text box may hold as much as the request limit allows (Flask's default for form fields is lower).
     request.max_form_memory_size = config().max_request_bytes
     try:
         contribution = _read_contribution()
-    except Refused as error:
-        if chosen == HTML:
-            return _page(error.status, error=str(error), **_form_values())
-        return _vary(error_response(error.status, str(error)))
+    except RequestError as error:
+        if chosen is not HTML:
+            raise
+        return vary(_page(error.status, error=str(error), **_form_values()))  # the form again, with the problem
     report = validator().validate_quads(contribution.quads)
-    if chosen == JSON:
-        response = Response(report.to_json(), mimetype=JSON)
-    elif chosen == TURTLE:
-        response = Response(report.to_turtle(), mimetype=TURTLE)
-    else:
+    if chosen is JSON:
+        response = Response(report.to_json(), mimetype=JSON.media_type)
+    elif chosen is HTML:
         response = _page(200, report=report_view(report), text=contribution.text, text_format=contribution.text_format)
-    return _vary(response)
-
-
-def _negotiate() -> str | None:
-    """JSON when the client states no preference (`*/*` included); HTML when it ranks HTML highest (browsers)."""
-    if not request.accept_mimetypes:
-        return JSON
-    return request.accept_mimetypes.best_match([JSON, TURTLE, HTML])
+    else:
+        response = Response(report.to_turtle(), mimetype=chosen.media_type)
+    return vary(response)
 
 
 def _read_contribution() -> Contribution:
@@ -115,16 +98,18 @@ def _read_contribution() -> Contribution:
         if text.strip():
             rdf_format = INPUT_TYPES.get(text_format)
             if rdf_format is None:
-                raise Refused(415, f"Unknown format {text_format!r} for the text. Choose one of: {_offered()}.")
+                raise RequestError(415, f"Unknown format {text_format!r} for the text. Choose one of: {_offered()}.")
             return Contribution(_parse(text.encode("utf-8"), rdf_format, "the text"), text, text_format)
         if request.mimetype == "application/x-www-form-urlencoded" and "text" not in request.form:
             # What `curl --data-binary @file.ttl` sends when no Content-Type is given.
-            raise Refused(415, f"Send the RDF with its Content-Type (one of: {_offered()}), or use the form's fields.")
-        raise Refused(400, "Nothing to validate: choose a file to upload or paste RDF into the text box.")
+            raise RequestError(
+                415, f"Send the RDF with its Content-Type (one of: {_offered()}), or use the form's fields."
+            )
+        raise RequestError(400, "Nothing to validate: choose a file to upload or paste RDF into the text box.")
     rdf_format = INPUT_TYPES.get(request.mimetype)
     if rdf_format is None:
         given = f"of type {request.mimetype!r}" if request.mimetype else "with no Content-Type (none was sent)"
-        raise Refused(415, f"Cannot validate a body {given}. Send RDF as one of: {_offered()}.")
+        raise RequestError(415, f"Cannot validate a body {given}. Send RDF as one of: {_offered()}.")
     return Contribution(_parse(request.get_data(), rdf_format, "the request body"), "", "")
 
 
@@ -142,7 +127,7 @@ def _upload_format(upload: FileStorage) -> ox.RdfFormat:
     if suffix in FORMATS:
         return FORMATS[suffix]
     extensions = ", ".join(sorted(FORMATS))
-    raise Refused(
+    raise RequestError(
         415, f"Cannot tell the format of {name!r} (type {upload.mimetype or '(none)'!r}): name it {extensions}."
     )
 
@@ -151,21 +136,21 @@ def _parse(data: bytes, rdf_format: ox.RdfFormat, what: str) -> list[ox.Quad]:
     """Parse with Oxigraph as `copgraph validate` does: blank nodes renamed apart from the published data's, and
     JSON-LD remote contexts never fetched."""
     if not data.strip():
-        raise Refused(400, f"Nothing to validate: {what} is empty.")
+        raise RequestError(400, f"Nothing to validate: {what} is empty.")
     problem = untrusted_input_problem(data, rdf_format)
     if problem:
-        raise Refused(400, f"Cannot accept {what}: {problem}")
+        raise RequestError(400, f"Cannot accept {what}: {problem}")
     try:
         return list(ox.parse(input=data, format=rdf_format, rename_blank_nodes=True))
     except SyntaxError as error:
         if "LoadDocumentCallback" in (error.msg or ""):
-            raise Refused(
+            raise RequestError(
                 400, f"Cannot parse {what}: remote JSON-LD contexts are not fetched; put the context inline."
             ) from None
         where = f" (line {error.lineno}, column {error.offset})" if error.lineno is not None else ""
-        raise Refused(400, f"Cannot parse {what} as {rdf_format.name}: {error.msg}{where}.") from None
+        raise RequestError(400, f"Cannot parse {what} as {rdf_format.name}: {error.msg}{where}.") from None
     except ValueError as error:
-        raise Refused(400, f"Cannot parse {what} as {rdf_format.name}: {error}.") from None
+        raise RequestError(400, f"Cannot parse {what} as {rdf_format.name}: {error}.") from None
 
 
 def _offered() -> str:
@@ -219,8 +204,3 @@ def _page(status: int, **values: Any) -> Response:
         **values,
     )
     return make_response(body, status)
-
-
-def _vary(response: Response) -> Response:
-    response.headers["Vary"] = "Accept"
-    return response
