@@ -20,7 +20,8 @@ from flask import Blueprint, Response, render_template, send_file
 
 from copgraph.build.description import DATASET_IRI, DESCRIPTION_PREFIXES
 from copgraph.build.dumps import read_manifest
-from copgraph.build.ontology_docs import documentation_path, prefixed, render
+from copgraph.build.ontology_docs import documentation_path, render
+from copgraph.build.shape_docs import prefixed
 from copgraph.core.graphs import DATASET_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
 from copgraph.web.http.caching import conditional
 from copgraph.web.http.context import config, dataset, model_cache

@@ -1,9 +1,9 @@
-"""/queries and /openapi.json: the canned queries as an API for partners who do not write SPARQL.
+"""/queries: the canned queries as an API for partners who do not write SPARQL.
 
 Each file in queries/*.rq is a resource. /queries/{name} runs it with its declared parameters, in every result
 format /sparql offers; /queries/{name}.rq is its SPARQL text. Parameter values are typed and validated, written as
 one RDF term each and bound by SEP-0007 substitution: they are never spliced into the query text. /openapi.json
-describes /sparql, /queries, every canned query and /healthz, generated from the same catalogue.
+(views/openapi.py) describes them from the same catalogue.
 """
 
 from __future__ import annotations
