@@ -69,7 +69,7 @@ def contribute(url: str, body: dict) -> requests.Response:
 def submitted(url: str, body: dict) -> dict:
     response = contribute(url, body)
     assert response.status_code == 201, response.text
-    assert response.headers["Location"] == f"/contribute/{response.json()['id']}"
+    assert response.headers["Location"] == response.json()["receipt"]  # the receipt's secret address
     return response.json()
 
 
@@ -81,8 +81,9 @@ def ask(url: str, query: str) -> bool:
     return response.json()["boolean"]
 
 
-def receipt(url: str, receipt_id: str) -> dict:
-    response = requests.get(f"{url}/contribute/{receipt_id}", headers=JSON, timeout=30)
+def receipt(url: str, path: str) -> dict:
+    """The receipt at its secret address (the `receipt` path a submission answers)."""
+    response = requests.get(url + path, headers=JSON, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -119,8 +120,8 @@ def test_a_valid_contribution_goes_pending_and_is_not_public(contributing: tuple
     }
     response = requests.post(url + "/contribute", data=form, allow_redirects=False, timeout=30)
     assert response.status_code == 303, response.text
-    receipt_id = response.headers["Location"].rsplit("/", 1)[1]
-    shown = receipt(url, receipt_id)
+    shown = receipt(url, response.headers["Location"])
+    receipt_id = shown["id"]
     assert shown["status"] == "pending"
     assert "Pending Maths Circle" in shown["turtle"]
     assert "pending" in requests.get(url + response.headers["Location"], timeout=30).text
@@ -193,7 +194,7 @@ def test_a_missing_or_forged_token_cannot_approve_and_nothing_is_written(contrib
     forged_login = requests.post(url + "/maintain/login", data={"token": "forged"}, timeout=30)
     assert forged_login.status_code == 403
 
-    assert receipt(url, shown["id"])["status"] == "pending"
+    assert receipt(url, shown["receipt"])["status"] == "pending"
     assert not (config.root / "data" / "communities" / "unauthorised-approval-network.ttl").exists()
     assert not ask(url, f"ASK {{ <{COMMUNITY}unauthorised-approval-network> ?p ?o }}")
 
@@ -223,7 +224,7 @@ def test_approval_publishes_the_record_in_the_store_and_in_data_with_provenance(
         f"{url}/maintain/contributions/{shown['id']}/approve", json={"reason": "checked"}, headers=AUTH, timeout=60
     )
     assert approved.status_code == 200, approved.text
-    assert receipt(url, shown["id"])["status"] == "approved"
+    assert receipt(url, shown["receipt"])["status"] == "approved"
     assert ask(url, f'ASK {{ <{community}> <http://www.w3.org/2000/01/rdf-schema#label> "Approved Numeracy Forum" }}')
     assert requests.get(url + "/id/community/approved-numeracy-forum", timeout=30).status_code == 200
     assert ask(
@@ -262,20 +263,47 @@ def test_a_maintainer_logs_in_and_rejects_with_a_reason_kept_on_the_receipt(cont
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     reject = f"{url}/maintain/contributions/{shown['id']}/reject"
     assert browser.post(reject, data={"csrf": csrf, "reason": ""}, timeout=30).status_code == 400
-    assert receipt(url, shown["id"])["status"] == "pending"
+    assert receipt(url, shown["receipt"])["status"] == "pending"
 
     rejected = browser.post(
         reject, data={"csrf": csrf, "reason": "No public source"}, allow_redirects=False, timeout=30
     )
     assert rejected.status_code == 303
-    shown_after = receipt(url, shown["id"])
+    shown_after = receipt(url, shown["receipt"])
     assert (shown_after["status"], shown_after["reason"]) == ("rejected", "No public source")
-    assert "No public source" in requests.get(f"{url}/contribute/{shown['id']}", timeout=30).text
+    assert "No public source" in requests.get(url + shown["receipt"], timeout=30).text
+    # The rejection is on the public record; its reason is for the contributor only (issue 14, point 8).
     assert ask(
-        url, f'ASK {{ ?a a <{PROV}Activity> ; <http://www.w3.org/2000/01/rdf-schema#comment> "No public source" }}'
+        url,
+        f"ASK {{ ?a a <{PROV}Activity> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l . "
+        'FILTER(STRSTARTS(?l, "Rejection")) }',
     )
-    assert "No public source" in (config.root / "data" / "provenance.ttl").read_text()
+    assert not ask(url, 'ASK { ?s ?p "No public source" }')
+    assert "No public source" not in (config.root / "data" / "provenance.ttl").read_text()
     assert not ask(url, f"ASK {{ <{COMMUNITY}rejected-example-network> ?p ?o }}")
+
+
+def test_the_public_record_of_a_review_never_opens_its_receipt(contributing: tuple[str, Config]) -> None:
+    """Issue 14, point 8: the receipt's address is a secret capability; provenance names only the contribution's
+    public id, which opens nothing."""
+    url, _ = contributing
+    shown = submitted(url, answers("Capability Check Circle"))
+    secret = shown["receipt"].rsplit("/", 1)[1]
+    assert shown["id"] != secret
+    rejected = requests.post(
+        f"{url}/maintain/contributions/{shown['id']}/reject", json={"reason": "private words"}, headers=AUTH, timeout=60
+    )
+    assert rejected.status_code == 200, rejected.text
+    everything = requests.get(
+        url + "/sparql",
+        params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"},
+        headers={"Accept": "application/n-triples"},
+        timeout=60,
+    ).text
+    assert shown["id"] in everything  # the public id names the review's activity
+    assert secret not in everything and "private words" not in everything
+    assert requests.get(f"{url}/contribute/{shown['id']}", headers=JSON, timeout=30).status_code == 404
+    assert receipt(url, shown["receipt"])["reason"] == "private words"
 
 
 # --- A crash in the middle of an approval --------------------------------------------------------------------------
@@ -309,7 +337,7 @@ def test_a_crash_during_approval_leaves_the_old_or_the_new_state_never_half(tmp_
     known = known_values(open_dataset(config))
     body = {"name": ["Crash Test Circle"], "themes": ["maths"], "source": ["https://example.org/crash"]}
     answers_ = check_answers(body, known)
-    pending = submit(config, answers_, community_graph(answers_, known), [])
+    pending, _ = submit(config, answers_, community_graph(answers_, known), [])
     record = config.root / "data" / "communities" / "crash-test-circle.ttl"
     published = f"ASK {{ <{COMMUNITY}crash-test-circle> ?p ?o }}"
     env = {**os.environ, "COPGRAPH_ROOT": str(config.root), "COPGRAPH_STORE": str(config.store_dir)}
@@ -369,7 +397,7 @@ def offline_contribution(config: Config, name: str) -> dict:
     known = Known({}, {}, {}, {}, {}, {}, {}, {}, {})
     answers_ = Answers(name=name, slug=slugify(name), themes=["maths"])
     answers_.source = "https://example.org/" + answers_.slug
-    return submit(config, answers_, community_graph(answers_, known), [])
+    return submit(config, answers_, community_graph(answers_, known), [])[0]
 
 
 def closed_on(config: Config, receipt_: dict, status: str, stamp: str) -> None:

@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copgraph.build.pipeline import build
+from copgraph.contributions.answers import ContributionError, check_answers
+from copgraph.contributions.known import Known
 from copgraph.core.config import Config
 from tests.conftest import REPO, running_server
 
@@ -274,7 +276,7 @@ def test_a_hostile_review_reason_is_refused_and_the_contribution_stays_pending(
     url, config = contributing
     submitted = requests.post(url + "/contribute", json=VALID | {"name": "Hostile Reason Circle"}, headers=JSON)
     assert submitted.status_code == 201, submitted.text
-    receipt_id, version = submitted.json()["id"], _version(url)
+    receipt_id, receipt_path, version = submitted.json()["id"], submitted.json()["receipt"], _version(url)
     for action in ("approve", "reject"):
         response = requests.post(
             f"{url}/maintain/contributions/{receipt_id}/{action}", json={"reason": reason}, headers=AUTH | JSON
@@ -282,7 +284,7 @@ def test_a_hostile_review_reason_is_refused_and_the_contribution_stays_pending(
         assert_no_trace(response)
         assert response.status_code == 400, response.text[:300]
         assert response.json()["errors"]["reason"]
-    assert requests.get(f"{url}/contribute/{receipt_id}", headers=JSON).json()["status"] == "pending"
+    assert requests.get(url + receipt_path, headers=JSON).json()["status"] == "pending"
     assert _version(url) == version
     assert not (config.root / "data" / "communities" / "hostile-reason-circle.ttl").exists()
 
@@ -305,3 +307,35 @@ def test_any_text_in_a_field_is_received_or_refused_never_a_server_error(
         assert response.json()["errors"]
     else:
         assert re.fullmatch(r"[A-Za-z0-9_-]{16,64}", response.json()["id"])
+
+
+# --- Invisible characters (issue 14, point 9) -------------------------------------------------------------------
+
+
+OFFLINE_KNOWN = Known(
+    themes={"maths": "Maths"}, platforms={"twitter": "Twitter"}, organisations={},
+    statuses={"unknown": "Unknown"}, governance={"unknown": "Unknown"},
+    communities={}, hashtags={}, homepages={}, handles={},
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("character", ["\u200b", "\u200f", "\u061c", "\u200e", "\u2060", "\ufeff", "\u00ad"])
+@pytest.mark.parametrize("field", ["name", "platforms", "hashtags"])
+def test_invisible_characters_and_direction_marks_are_refused_in_one_line_fields(field: str, character: str) -> None:
+    answers = {"name": ["Invisible Check Circle"], "themes": ["maths"], "source": ["https://example.org/invisible"]}
+    given = {
+        "name": {"name": [f"Invisible{character} Check Circle"]},
+        "platforms": {"platforms": [f"twitter\t@invisible{character}check"]},
+        "hashtags": {"hashtags": [f"#Invisible{character}Check"]},
+    }[field]
+    with pytest.raises(ContributionError) as refused:
+        check_answers(answers | given, OFFLINE_KNOWN)
+    assert f"U+{ord(character):04X}" in " ".join(refused.value.errors[field])
+
+
+def test_a_joiner_is_still_accepted_in_a_description() -> None:
+    answers = {"name": ["Joiner Circle"], "themes": ["maths"], "source": ["https://example.org/joiner"]}
+    checked = check_answers(
+        answers | {"description": ["Family \U0001f468\u200d\U0001f469\u200d\U0001f467 maths"]}, OFFLINE_KNOWN
+    )
+    assert "\u200d" in checked.description

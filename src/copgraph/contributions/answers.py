@@ -76,6 +76,10 @@ UNACCEPTABLE: tuple[tuple[Callable[[str], object], str], ...] = (
     (_noncharacter, "Unicode noncharacters (such as U+FFFF) are not accepted: write plain text."),
 )
 LINE_BREAK = re.compile(r"[\t\n\r]")
+# Invisible characters and direction marks (zero-width space and joiners, LRM/RLM, the Arabic letter mark, word joiner
+# and invisible operators, the BOM): they make two names, handles or hashtags that look the same differ, or hide text.
+# Refused in one-line fields; a description may need a joiner (scripts and emoji use U+200C/U+200D).
+INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # javascript:, data:, file:... (http(s) is checked first)
 HASHTAG = re.compile(r"#?([A-Za-z0-9_]+)")
 
@@ -122,6 +126,12 @@ def _plain(name: str, value: str, errors: dict[str, list[str]]) -> str:
             return ""
     if name not in MULTI_LINE and LINE_BREAK.search(text):
         errors.setdefault(name, []).append("Write this on one line, without tabs or line breaks.")
+        return ""
+    if name not in MULTI_LINE and (found := INVISIBLE.search(text)):
+        errors.setdefault(name, []).append(
+            f"Invisible characters and direction marks (here U+{ord(found.group()):04X}) are not accepted: they make "
+            "text that looks the same differ. Retype it without them."
+        )
         return ""
     return text
 

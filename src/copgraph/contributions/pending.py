@@ -3,13 +3,19 @@
 A validated contribution is kept as its own named graph ``<base>graph/pending/<id>`` in a TriG file, plus a JSON
 receipt, in the pending directory beside the store (``Config.pending_dir``). Pending graphs are never loaded into the
 store, so they can never appear in /sparql or the dumps. The receipt is written last and makes a contribution
-visible; its id is random (18 bytes), so a receipt's address cannot be guessed. Every file is replaced atomically,
-and one lock (`review_lock`) lets one review or prune at a time change the area.
+visible. Every file is replaced atomically, and one lock (`review_lock`) lets one review or prune at a time change the
+area.
+
+Two names, for two audiences: the receipt's *secret* (random, 18 bytes) is the contributor's capability, the only
+way to read the receipt (`/contribute/<secret>`); it is never stored. The contribution's *id* is a one-way digest of
+the secret: maintainers review by it, and the public provenance of a review names it (its activity, its pending
+graph), so publishing it gives nobody the receipt, the contribution or a rejection's reason.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -63,9 +69,16 @@ def pending_graph(receipt_id: str) -> str:
     return PENDING_GRAPH + receipt_id
 
 
-def submit(config: Config, answers: Answers, graph: Graph, flagged: list[dict[str, str]]) -> dict:
-    """Keep a validated contribution pending: its TriG file first, then the receipt that makes it visible."""
-    receipt_id = secrets.token_urlsafe(18)
+def contribution_id(secret: str) -> str:
+    """The public id of the contribution whose receipt secret this is (and from which the secret cannot be found)."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def submit(config: Config, answers: Answers, graph: Graph, flagged: list[dict[str, str]]) -> tuple[dict, str]:
+    """Keep a validated contribution pending: its TriG file first, then the receipt that makes it visible. Returns the
+    receipt and its secret, which is handed to the contributor and kept nowhere."""
+    secret = secrets.token_urlsafe(18)
+    receipt_id = contribution_id(secret)
     quads = to_quads(graph, pending_graph(receipt_id))
     directory = config.pending_dir
     atomic_write(directory / f"{receipt_id}.trig", ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
@@ -84,7 +97,7 @@ def submit(config: Config, answers: Answers, graph: Graph, flagged: list[dict[st
         "duplicates": flagged,
     }
     save_receipt(config, receipt)
-    return receipt
+    return receipt, secret
 
 
 def save_receipt(config: Config, receipt: dict) -> None:
@@ -97,6 +110,11 @@ def find_receipt(config: Config, receipt_id: str) -> dict | None:
         return None
     path = config.pending_dir / f"{receipt_id}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def find_receipt_by_secret(config: Config, secret: str) -> dict | None:
+    """The receipt a contributor's secret opens, or None."""
+    return find_receipt(config, contribution_id(secret)) if RECEIPT_ID.match(secret) else None
 
 
 def receipts(config: Config, status: str | None = "pending") -> list[dict]:

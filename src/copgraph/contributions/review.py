@@ -64,7 +64,7 @@ def _activity(receipt: dict, outcome: str, reason: str, started: str, ended: str
     ]
     if outcome == "approval":
         statements.append((activity, PROV.generated, ox.NamedNode(receipt["community"])))
-    if reason:
+    if reason and outcome == "approval":  # a rejection's reason is for the contributor (their receipt), not public
         statements.append((activity, RDFS.comment, ox.Literal(reason)))
     return [ox.Triple(s, node(p), o) for s, p, o in statements]
 

@@ -20,7 +20,7 @@ from copgraph.contributions import review
 from copgraph.contributions.answers import FIELDS, LIMITS, MAX_ITEMS, ROLES, Answers, ContributionError, check_answers
 from copgraph.contributions.duplicates import duplicates
 from copgraph.contributions.known import Known, known_values
-from copgraph.contributions.pending import contributed_triples, find_receipt, receipts, submit
+from copgraph.contributions.pending import contributed_triples, find_receipt, find_receipt_by_secret, receipts, submit
 from copgraph.contributions.record import (
     community_graph,
     current_record,
@@ -191,10 +191,10 @@ def contribute() -> Response:
         _validate(answers, graph)
     except ContributionError as error:
         return _refused(error.errors, known, raw)
-    receipt = submit(config(), answers, graph, duplicates(answers, known))
-    location = url_for("contribute.receipt_page", receipt_id=receipt["id"])
+    receipt, secret = submit(config(), answers, graph, duplicates(answers, known))
+    location = url_for("contribute.receipt_page", secret=secret)
     if wants_json():
-        response = jsonify(_receipt_data(receipt))
+        response = jsonify(_receipt_data(receipt) | {"receipt": location})
         response.status_code = 201
         response.headers["Location"] = location
         return response
@@ -226,12 +226,13 @@ def _receipt_data(receipt: dict) -> dict:
     return receipt | {"turtle": turtle(contributed_triples(config(), receipt["id"]))}
 
 
-@blueprint.route("/contribute/<receipt_id>")
-def receipt_page(receipt_id: str) -> Response:
-    receipt = find_receipt(config(), receipt_id)
+@blueprint.route("/contribute/<secret>")
+def receipt_page(secret: str) -> Response:
+    """A contribution's receipt, for whoever holds its secret address (the contributor)."""
+    receipt = find_receipt_by_secret(config(), secret)
     if receipt is None:
-        raise RequestError(404, f"There is no contribution {receipt_id!r}: check the receipt address.")
-    data = _receipt_data(receipt)
+        raise RequestError(404, "There is no contribution at this address: check the receipt address you were given.")
+    data = _receipt_data(receipt) | {"receipt": request.path}
     return jsonify(data) if wants_json() else page("contribution.html", receipt=data)
 
 
