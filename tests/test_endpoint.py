@@ -19,7 +19,7 @@ import pytest
 import requests
 from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TURTLE, XML, SPARQLWrapper
 
 from copgraph.build.pipeline import build
 from copgraph.core.config import Config
@@ -413,6 +413,17 @@ def test_sparqlwrapper_ask_construct_describe(server: str) -> None:
     client.setReturnFormat(XML)
     described = client.query().convert()
     assert len(described) > 10
+
+
+@pytest.mark.parametrize("return_format", [RDFXML, JSONLD, N3, TURTLE])
+def test_sparqlwrapper_construct_in_every_graph_format_it_asks_for(server: str, return_format: str) -> None:
+    """SPARQLWrapper sends its own `format=` names (`rdf+xml`, `json-ld`, `n3`) with the Accept header (issue 16)."""
+    client = SPARQLWrapper(server + "/sparql")
+    client.setQuery(f"CONSTRUCT WHERE {{ <{UKFECHAT}> ?p ?o }}")
+    client.setReturnFormat(return_format)
+    converted = client.query().convert()
+    graph = converted if isinstance(converted, Graph) else Graph().parse(data=converted, format="turtle")
+    assert len(graph) > 10
 
 
 def test_rdflib_sparqlstore(server: str) -> None:
