@@ -1,5 +1,11 @@
 """The dataset's VoID + DCAT description (served at /dataset and /.well-known/void), computed from the store itself.
 
+The DCAT part follows DCAT-AP 3.0.0, the profile European data portals harvest with (tests/test_dataset.py validates
+/dataset with its SHACL shapes, ../shared/reference/dcat-ap-3.0.0): every value whose class the profile checks is
+typed in the description itself (the licence a dct:LicenseDocument, a media type a dct:MediaType...), the pages the
+records cite are prov:wasDerivedFrom (DCAT-AP reads dct:source as "another dcat:Dataset"), and theme, place and
+language come from the EU's authority tables.
+
 `publish` is what `copgraph build` and every maintainer write call on a new store generation, before it is swapped in:
 it writes the dumps, adds to the /graph/dataset graph the statistics, sources, vocabularies and one DCAT distribution
 per dump, and writes the ontology's HTML documentation. So the description always describes the very generation it
@@ -17,7 +23,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
@@ -36,17 +41,43 @@ DCT = "http://purl.org/dc/terms/"
 DCAT = "http://www.w3.org/ns/dcat#"
 FOAF = "http://xmlns.com/foaf/0.1/"
 OWL = "http://www.w3.org/2002/07/owl#"
+PROV = "http://www.w3.org/ns/prov#"
 SCHEMA = "https://schema.org/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
 SPDX = "http://spdx.org/rdf/terms#"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
 VOID = "http://rdfs.org/ns/void#"
 IANA = "https://www.iana.org/assignments/media-types/"
-TAR = "http://publications.europa.eu/resource/authority/file-type/TAR"
+EU = "http://publications.europa.eu/resource/authority/"  # the EU Publications Office's authority tables
+TAR = EU + "file-type/TAR"
+# The EU file type of each dump's content (dct:format), by its media type.
+FILE_TYPES = {
+    "application/n-quads": EU + "file-type/RDF_N_QUADS",
+    "application/trig": EU + "file-type/RDF_TRIG",
+    "application/ld+json": EU + "file-type/JSON_LD",
+    "text/turtle": EU + "file-type/RDF_TURTLE",
+}
+THEME = (EU + "data-theme/EDUC", "Education, culture and sport")  # dcat:theme, from DCAT-AP's data-theme table
+SPATIAL = (EU + "country/GBR", "United Kingdom")  # dct:spatial: UK further education and skills
+LANGUAGE = (EU + "language/ENG", "English")
 LICENCE = "https://creativecommons.org/licenses/by-sa/4.0/"
-WIKIDATA_HOSTS = {"www.wikidata.org", "wikidata.org", "m.wikidata.org"}
-SAME_AS = {"owl": OWL + "sameAs", "schema": SCHEMA + "sameAs"}  # the predicates a link to Wikidata is made with
+LICENCE_LABEL = "Creative Commons Attribution-ShareAlike 4.0 International (CC BY-SA 4.0)"
+# The day the first store was built from the facts (as the ontology's dct:created): dct:issued, which never changes.
+ISSUED = "2026-11-23"
+# Links out (schema:sameAs, or owl:sameAs where a maintainer states it) are counted per target dataset, by the URI
+# space their objects are in: one void:Linkset per target and predicate.
+SAME_AS = {"owl": OWL + "sameAs", "schema": SCHEMA + "sameAs"}
+LINK_TARGETS = {
+    "wikidata": ("Wikidata", "https://www.wikidata.org/", ("http://www.wikidata.org/entity/",)),
+    "companies-house": (
+        "Companies House company register (UK Government Linked Data IRIs)",
+        "https://find-and-update.company-information.service.gov.uk/",
+        ("http://business.data.gov.uk/id/company/",),
+    ),
+}
 EXAMPLES = 3  # how many communities are named as void:exampleResource
 # Prefixes for the description's serialisations: copgraph's own and the ones only the description uses.
-DESCRIPTION_PREFIXES = PREFIXES | {"spdx": SPDX, "dcat": DCAT}
+DESCRIPTION_PREFIXES = PREFIXES | {"spdx": SPDX, "dcat": DCAT, "vcard": VCARD}
 
 TITLE = "copgraph: communities of practice in UK further education and skills"
 DESCRIPTION = (
@@ -62,6 +93,11 @@ RIGHTS = (
     "under CC BY-SA 4.0, carry that licence: attribute ALT (for AmplifyFE) and the sources cited."
 )
 PUBLISHER_NAME = "copgraph contributors"  # as the ontology's dct:creator; no organisation publishes copgraph
+SERVICE_DESCRIPTION = (
+    "SPARQL 1.1 Query over the whole dataset, one named graph per record file (/graph/...), with results in JSON, "
+    "XML, CSV, TSV and every RDF format. A GET without a query answers the SPARQL Service Description."
+)
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
 @dataclass(frozen=True)
@@ -77,7 +113,8 @@ class Statistics:
     vocabularies: list[str]
     sources: list[str]  # every dct:source page
     examples: list[str]  # a few community IRIs
-    wikidata_links: dict[str, int]  # link predicate IRI -> statements whose object is a Wikidata IRI
+    links: dict[tuple[str, str], int]  # (target in LINK_TARGETS, link predicate IRI) -> statements linking to it
+    years: tuple[str, str] | None  # the first and last year the data states (founded, observed, audited), if any
 
 
 def published_write(config: Config, change: Callable[[ox.Store], object], label: str) -> Metadata:
@@ -152,12 +189,13 @@ def compute_statistics(store: ox.Store, base: str) -> Statistics:
     ):
         for row in rows:
             properties[row["p"].value] += int(row["n"].value)
-    links: Counter[str] = Counter()
+    links: Counter[tuple[str, str]] = Counter()
     for predicate in set(SAME_AS.values()):
         for graph in graphs:
             for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, graph):
-                if _is_wikidata(quad.object):
-                    links[predicate] += 1
+                target = link_target(quad.object)
+                if target:
+                    links[target, predicate] += 1
     uri_space = base + "id/"
 
     def select(query: str) -> ox.QuerySolutions:
@@ -200,12 +238,31 @@ def compute_statistics(store: ox.Store, base: str) -> Statistics:
         # As `ORDER BY ?c LIMIT 3`: SPARQL orders IRIs by their characters, as Python orders strings. Sorting in the
         # engine decoded the IRIs again at every comparison (5.5 s at 100k communities, against 0.6 s here).
         examples=heapq.nsmallest(EXAMPLES, communities),
-        wikidata_links={predicate: links[predicate] for predicate in SAME_AS.values()},
+        links={
+            (target, predicate): links[target, predicate] for target in LINK_TARGETS for predicate in SAME_AS.values()
+        },
+        years=_years(select),
     )
 
 
-def _is_wikidata(term: object) -> bool:
-    return isinstance(term, ox.NamedNode) and urlsplit(term.value).hostname in WIKIDATA_HOSTS
+def link_target(term: object) -> str | None:
+    """The LINK_TARGETS dataset an IRI belongs to, by its URI space; None for any other term."""
+    if isinstance(term, ox.NamedNode):
+        for target, (_, _, spaces) in LINK_TARGETS.items():
+            if term.value.startswith(spaces):
+                return target
+    return None
+
+
+def _years(select: Callable[[str], ox.QuerySolutions]) -> tuple[str, str] | None:
+    """The first and last year the data states: the years communities were founded, observed and audited."""
+    query = f"""SELECT (MIN(?y) AS ?first) (MAX(?y) AS ?last) WHERE {{
+        {{ ?s <{SCHEMA}foundingDate> ?d }} UNION {{ ?s <{COP}year> ?d }} UNION {{ ?s <{COP}auditYear> ?d }}
+        BIND (SUBSTR(STR(?d), 1, 4) AS ?y) FILTER REGEX(?y, "^[0-9]{{4}}$") }}"""
+    row = next(iter(select(query)), None)
+    if row is None or row["first"] is None:
+        return None
+    return row["first"].value, row["last"].value
 
 
 def _vocabularies(store: ox.Store, graphs: list, terms: list[str]) -> list[str]:
@@ -233,35 +290,95 @@ def description_triples(statistics: Statistics, base: str, dumps: list[Dump]) ->
     a = n(RDF + "type")
     endpoint = n(base + "sparql")
     publisher = n(DATASET_IRI + "#publisher")
+    contact = n(DATASET_IRI + "#contact")
     yield dataset, a, n(DCAT + "Dataset")
     yield dataset, n(DCT + "title"), ox.Literal(TITLE, language="en")
     yield dataset, n(DCT + "description"), ox.Literal(DESCRIPTION, language="en")
+    yield dataset, n(DCT + "issued"), ox.Literal(ISSUED, datatype=n(XSD + "date"))
     yield dataset, n(DCT + "license"), n(LICENCE)
+    yield from _licence()
     yield dataset, n(DCT + "rights"), ox.Literal(RIGHTS, language="en")
     yield dataset, n(DCT + "publisher"), publisher
     yield publisher, a, n(FOAF + "Agent")
     yield publisher, n(FOAF + "name"), ox.Literal(PUBLISHER_NAME)
-    yield publisher, n(FOAF + "homepage"), n(base)
+    # No foaf:homepage for the publisher: the site is the dataset's homepage, and foaf:homepage is inverse-functional
+    # (one page, one thing), so giving it to both would make the contributors and the dataset one thing.
+    yield from _contact(contact, base)
+    yield dataset, n(DCAT + "contactPoint"), contact
     yield dataset, n(FOAF + "homepage"), n(base)
     yield dataset, n(DCAT + "landingPage"), n(base)
+    yield n(base), a, n(FOAF + "Document")
     for keyword in ("communities of practice", "further education", "skills", "vocational education", "FE"):
         yield dataset, n(DCAT + "keyword"), ox.Literal(keyword, language="en")
+    yield from _authority(dataset, DCAT + "theme", THEME, SKOS + "Concept", EU + "data-theme")
+    yield from _authority(dataset, DCT + "spatial", SPATIAL, DCT + "Location", EU + "country")
+    yield from _authority(dataset, DCT + "language", LANGUAGE, DCT + "LinguisticSystem", EU + "language")
+    if statistics.years:
+        period = ox.BlankNode()
+        yield dataset, n(DCT + "temporal"), period
+        yield period, a, n(DCT + "PeriodOfTime")
+        yield period, n(DCAT + "startDate"), ox.Literal(statistics.years[0], datatype=n(XSD + "gYear"))
+        yield period, n(DCAT + "endDate"), ox.Literal(statistics.years[1], datatype=n(XSD + "gYear"))
     yield dataset, n(VOID + "sparqlEndpoint"), endpoint
-    yield endpoint, a, n(DCAT + "DataService")
-    yield endpoint, n(DCT + "title"), ox.Literal("copgraph SPARQL 1.1 endpoint", language="en")
-    yield endpoint, n(DCAT + "endpointURL"), endpoint
-    yield endpoint, n(DCAT + "servesDataset"), dataset
+    yield from _service(endpoint, dataset, base, publisher, contact)
     yield dataset, n(VOID + "uriSpace"), ox.Literal(base + "id/")
     for example in statistics.examples:
         yield dataset, n(VOID + "exampleResource"), n(example)
     for vocabulary in statistics.vocabularies:
         yield dataset, n(VOID + "vocabulary"), n(vocabulary)
+    # The pages the records cite (their dct:source): what the dataset was derived from. Not dct:source here, which
+    # DCAT-AP reads as "a dcat:Dataset this one comes from".
     for source in statistics.sources:
-        yield dataset, n(DCT + "source"), n(source)
+        yield dataset, n(PROV + "wasDerivedFrom"), n(source)
     yield from _counts(dataset, statistics)
-    yield from _wikidata_linksets(dataset, statistics)
+    yield from _linksets(dataset, statistics)
     for dump in dumps:
         yield from _distribution(dataset, dump, base)
+
+
+def _licence() -> Iterator[tuple]:
+    licence = ox.NamedNode(LICENCE)
+    yield licence, ox.NamedNode(RDF + "type"), ox.NamedNode(DCT + "LicenseDocument")
+    yield licence, ox.NamedNode(RDFS_LABEL), ox.Literal(LICENCE_LABEL, language="en")
+
+
+def _contact(contact: ox.NamedNode, base: str) -> Iterator[tuple]:
+    """Whom to tell about a mistake or a missing community: the maintainers, through the site's contribution form
+    (copgraph publishes no e-mail address)."""
+    n = ox.NamedNode
+    yield contact, n(RDF + "type"), n(VCARD + "Kind")
+    yield contact, n(VCARD + "fn"), ox.Literal(f"{PUBLISHER_NAME} (maintainers)")
+    yield contact, n(VCARD + "hasURL"), n(base + "contribute")
+
+
+def _authority(dataset: ox.NamedNode, predicate: str, entry: tuple[str, str], kind: str, table: str) -> Iterator[tuple]:
+    """A value from one of the EU's authority tables, typed as DCAT-AP expects and labelled."""
+    n = ox.NamedNode
+    iri, label = entry
+    yield dataset, n(predicate), n(iri)
+    yield n(iri), n(RDF + "type"), n(kind)
+    yield n(iri), n(SKOS + "prefLabel"), ox.Literal(label, language="en")
+    yield n(iri), n(SKOS + "inScheme"), n(table)
+
+
+def _service(
+    endpoint: ox.NamedNode, dataset: ox.NamedNode, base: str, publisher: ox.NamedNode, contact: ox.NamedNode
+) -> Iterator[tuple]:
+    n = ox.NamedNode
+    yield endpoint, n(RDF + "type"), n(DCAT + "DataService")
+    yield endpoint, n(DCT + "title"), ox.Literal("copgraph SPARQL 1.1 endpoint", language="en")
+    yield endpoint, n(DCT + "description"), ox.Literal(SERVICE_DESCRIPTION, language="en")
+    yield endpoint, n(DCAT + "endpointURL"), endpoint
+    # GET /sparql without a query answers its SPARQL 1.1 Service Description (sd:Service) in any RDF format.
+    yield endpoint, n(DCAT + "endpointDescription"), endpoint
+    yield endpoint, n(DCT + "conformsTo"), n("https://www.w3.org/TR/sparql11-protocol/")
+    yield n("https://www.w3.org/TR/sparql11-protocol/"), n(RDF + "type"), n(DCT + "Standard")
+    yield endpoint, n(DCAT + "servesDataset"), dataset
+    yield endpoint, n(DCT + "license"), n(LICENCE)
+    yield endpoint, n(DCT + "publisher"), publisher
+    yield endpoint, n(DCAT + "contactPoint"), contact
+    yield endpoint, n(DCAT + "landingPage"), n(base + "queries")
+    yield n(base + "queries"), n(RDF + "type"), n(FOAF + "Document")
 
 
 def _counts(dataset: ox.NamedNode, statistics: Statistics) -> Iterator[tuple]:
@@ -284,30 +401,46 @@ def _counts(dataset: ox.NamedNode, statistics: Statistics) -> Iterator[tuple]:
         yield partition, n(VOID + "triples"), _integer(triples)
 
 
-def _wikidata_linksets(dataset: ox.NamedNode, statistics: Statistics) -> Iterator[tuple]:
-    """One void:Linkset per link predicate, with its true count (0 while no source gives a Wikidata item)."""
+def _linksets(dataset: ox.NamedNode, statistics: Statistics) -> Iterator[tuple]:
+    """One void:Linkset per target dataset and link predicate, with its true count. Links out are made only from
+    data/identifiers.ttl (docs/MODEL.md): each has an adms:Identifier record on the same subject that gives its
+    scheme and the page it was seen on, or a cop:caveat where no page can be cited."""
     n = ox.NamedNode
-    wikidata = n(DATASET_IRI + "#wikidata")
-    yield wikidata, n(RDF + "type"), n(VOID + "Dataset")
-    yield wikidata, n(DCT + "title"), ox.Literal("Wikidata", language="en")
-    yield wikidata, n(FOAF + "homepage"), n("https://www.wikidata.org/")
-    yield wikidata, n(VOID + "uriSpace"), ox.Literal("http://www.wikidata.org/entity/")
-    for prefix, predicate in SAME_AS.items():
-        linkset = n(f"{DATASET_IRI}#wikidata-{prefix}-sameAs")
-        triples = statistics.wikidata_links[predicate]
-        yield dataset, n(VOID + "subset"), linkset
-        yield linkset, n(RDF + "type"), n(VOID + "Linkset")
-        yield linkset, n(VOID + "linkPredicate"), n(predicate)
-        yield linkset, n(VOID + "subjectsTarget"), dataset
-        yield linkset, n(VOID + "objectsTarget"), wikidata
-        yield linkset, n(VOID + "triples"), _integer(triples)
-        note = (
-            f"Links from copgraph's records to Wikidata items made with {prefix}:sameAs."
-            if triples
-            else f"Links to Wikidata items made with {prefix}:sameAs: none yet, because no public source copgraph "
-            "draws on gives a Wikidata item for its records; the count is kept so that links show when added."
-        )
-        yield linkset, n(DCT + "description"), ox.Literal(note, language="en")
+    for target, (title, homepage, spaces) in LINK_TARGETS.items():
+        node = n(f"{DATASET_IRI}#{target}")
+        yield node, n(RDF + "type"), n(VOID + "Dataset")
+        yield node, n(DCT + "title"), ox.Literal(title, language="en")
+        yield node, n(FOAF + "homepage"), n(homepage)
+        for space in spaces:
+            yield node, n(VOID + "uriSpace"), ox.Literal(space)
+        for prefix, predicate in SAME_AS.items():
+            linkset = n(f"{DATASET_IRI}#{target}-{prefix}-sameAs")
+            triples = statistics.links[target, predicate]
+            yield dataset, n(VOID + "subset"), linkset
+            yield linkset, n(RDF + "type"), n(VOID + "Linkset")
+            yield linkset, n(VOID + "linkPredicate"), n(predicate)
+            yield linkset, n(VOID + "subjectsTarget"), dataset
+            yield linkset, n(VOID + "objectsTarget"), node
+            yield linkset, n(VOID + "triples"), _integer(triples)
+            note = (
+                f"Links from copgraph's records to {title} made with {prefix}:sameAs, each with the adms:Identifier "
+                "record (on the same subject) that gives its scheme and source, or its caveat where no page can be "
+                "cited."
+                if triples
+                else f"Links to {title} made with {prefix}:sameAs: none, because copgraph links with schema:sameAs "
+                "(docs/MODEL.md says why); the count is kept so that any such link a maintainer adds shows here."
+                if prefix == "owl"
+                else f"Links to {title} made with {prefix}:sameAs: none yet."
+            )
+            yield linkset, n(DCT + "description"), ox.Literal(note, language="en")
+
+
+def _dump_description(dump: Dump) -> str:
+    packed = "a tar archive of one Turtle file per named graph" if dump.package else "one file"
+    return (
+        f"{dump.title}: {packed}, gzip-compressed, holding every published graph of this version of the dataset "
+        "(not the description itself, nor contributions awaiting review). Size and SHA-256 as stated here."
+    )
 
 
 def dump_url(base: str, dump: Dump) -> str:
@@ -323,13 +456,22 @@ def _distribution(dataset: ox.NamedNode, dump: Dump, base: str) -> Iterator[tupl
     yield dataset, n(VOID + "dataDump"), url
     yield distribution, n(RDF + "type"), n(DCAT + "Distribution")
     yield distribution, n(DCT + "title"), ox.Literal(dump.title, language="en")
+    yield distribution, n(DCT + "description"), ox.Literal(_dump_description(dump), language="en")
     yield distribution, n(DCAT + "downloadURL"), url
     yield distribution, n(DCAT + "accessURL"), url
+    yield distribution, n(DCT + "format"), n(FILE_TYPES[dump.content_type])
+    yield n(FILE_TYPES[dump.content_type]), n(RDF + "type"), n(DCT + "MediaTypeOrExtent")
     yield distribution, n(DCAT + "mediaType"), n(IANA + dump.content_type)
     yield distribution, n(DCAT + "compressFormat"), n(IANA + dump.media_type)
+    media_types = [IANA + dump.content_type, IANA + dump.media_type]
     if dump.package:
         yield distribution, n(DCAT + "packageFormat"), n(TAR)
-    yield distribution, n(DCAT + "byteSize"), _integer(dump.byte_size, "nonNegativeInteger")
+        media_types.append(TAR)
+    for media_type in media_types:
+        yield n(media_type), n(RDF + "type"), n(DCT + "MediaType")
+    # xsd:decimal, as the DCAT-AP 3.0.0 shapes and the European Data Portal check it (DCAT 3 recommends
+    # xsd:nonNegativeInteger, which Oxigraph would store as xsd:integer anyway: SEMICeu/DCAT-AP#399, #422).
+    yield distribution, n(DCAT + "byteSize"), _integer(dump.byte_size, "decimal")
     yield distribution, n(DCT + "license"), n(LICENCE)
     yield distribution, n(SPDX + "checksum"), checksum
     yield checksum, n(RDF + "type"), n(SPDX + "Checksum")

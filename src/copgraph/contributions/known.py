@@ -54,7 +54,7 @@ def known_values(dataset: Dataset) -> Known:
     community = f"<{COP.CommunityOfPractice}>"
     homepages = {
         normalise_url(page): _slug_of(c, "community")
-        for c, page in rows(f"SELECT ?c ?h WHERE {{ ?c a {community} ; <{FOAF.homepage}> ?h }}")
+        for c, page in rows(f"SELECT ?c ?h WHERE {{ ?c a {community} ; <{FOAF.homepage}>|<{FOAF.page}> ?h }}")
     }
     handles: dict[tuple[str, str], str] = {}
     presence_query = f"""SELECT ?c ?p ?account WHERE {{ ?c a {community} ; <{COP.hasPresence}> ?x .

@@ -13,6 +13,7 @@ GRAPH = Namespace(DEFAULT_BASE + "graph/")
 SCHEMA = Namespace("https://schema.org/")
 SIOC = Namespace("http://rdfs.org/sioc/ns#")
 VANN = Namespace("http://purl.org/vocab/vann/")
+ADMS = Namespace("http://www.w3.org/ns/adms#")  # external identifiers (adms:identifier, adms:Identifier)
 
 # Plain strings, for IRIs written with `+` into pyoxigraph terms and query text.
 DCT = "http://purl.org/dc/terms/"
@@ -34,6 +35,7 @@ PREFIXES: dict[str, str] = {
     "prov": str(PROV),
     "schema": str(SCHEMA),
     "sioc": str(SIOC),
+    "adms": str(ADMS),
     "void": VOID,
     "dcat": str(DCAT),
     "sh": str(SH),

@@ -24,7 +24,7 @@ SELECT ?community ?kind ?value WHERE {
   ?community a cop:CommunityOfPractice .
   { ?community rdfs:label ?value BIND("name" AS ?kind) }
   UNION { ?community skos:altLabel ?value BIND("name" AS ?kind) }
-  UNION { ?community foaf:homepage ?value BIND("url" AS ?kind) }
+  UNION { ?community foaf:homepage|foaf:page ?value BIND("url" AS ?kind) }
   UNION { ?community cop:hasPresence/schema:url ?value BIND("url" AS ?kind) }
   UNION { ?community cop:hashtag/cop:normalisedTag ?value BIND("hashtag" AS ?kind) }
   UNION { ?community cop:hasPresence/cop:handle ?value BIND("handle" AS ?kind) }

@@ -1,26 +1,44 @@
-"""One-off conversion of the sourced fact files (../shared/facts/*.csv) into copgraph's Turtle data.
+"""The conversion of the sourced fact files (../shared/facts/*.csv) into copgraph's Turtle data, safe to run again.
 
-Run once to create ``data/``; from then on the Turtle files are the source of truth and are maintained by hand,
-by contributions and by audit imports. Running it again overwrites ``data/`` from the facts.
+    python -m copgraph.ingest.facts ../shared/facts data [--dry-run] [--replace THING ...]
 
-    python -m copgraph.ingest.facts ../shared/facts data
+The Turtle files under data/ are the source of truth: maintainers edit them, and contributions, audit imports and
+`copgraph export` write into them. So a re-run never simply overwrites data/: it merges record by record (a record is
+what one file states about one subject: a community, a presence, an observation, an organisation...) against what the
+conversion last wrote, which `data/facts-conversion.json` keeps as a SHA-256 of each record's statements:
 
-Nothing here invents a fact: every value comes from a CSV cell, and every record carries the cell's sources.
-The only editorial choices are the labels of our own concept schemes (``ingest/schemes.py``) and the reading of the
-free-text ``host_or_sponsor`` column into organisation roles (``SUPPORT_ROLES`` below), whose original words are kept
-as ``cop:supportNote``. Records are stated with the builders every writer shares (``core/things.py``), so a
-contribution or an audit import writes a presence, a hashtag or an audit as this conversion does.
+- a record the facts give and data/ lacks is **added**;
+- a record still as the conversion last wrote it is **updated** to what the facts now say;
+- a record edited or approved in data/ since (its statements differ from the ones the conversion wrote) is **kept**,
+  and the difference from the facts is printed instead (`--replace THING` takes the facts' version after review);
+- a record the conversion wrote and a maintainer has removed from data/ since is not added again;
+- a record the facts no longer give is kept, and reported.
+
+Files are written only when a record in them is added or updated, so a re-run on converted data changes nothing.
+
+Nothing here invents a fact: every value comes from a CSV cell, and every record carries the cell's sources. The
+only editorial choices are the labels and definitions of our own concept schemes (``ingest/schemes.py``), the reading
+of the free-text ``host_or_sponsor`` column into organisation roles (``SUPPORT_ROLES`` below; the original words are
+kept as ``cop:supportNote``) and of the updates' free text (``UPDATE_PLATFORMS``). Records are stated with the
+builders every writer shares (``core/things.py``), so a contribution or an audit import writes a presence, a hashtag
+or an audit as this conversion does.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import json
+import re
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, FOAF, ORG, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from copgraph.core.things import (
     AUDIT_PUBLISHER,
@@ -32,11 +50,20 @@ from copgraph.core.things import (
     hashtag_key,
     iri,
     new_graph,
+    normalise_url,
     platform_id,
     slugify,
 )
-from copgraph.core.vocab import COP, SCHEMA
-from copgraph.ingest.schemes import MEASURES, ORGANISATION_TYPE_LABELS, THEME_LABELS, convert_schemes, convert_themes
+from copgraph.core.vocab import ADMS, COP, ID, SCHEMA
+from copgraph.ingest.schemes import (
+    GOVERNANCE_LABELS,
+    IDENTIFIER_SCHEMES,
+    MEASURES,
+    ORGANISATION_TYPE_LABELS,
+    THEME_LABELS,
+    convert_schemes,
+    convert_themes,
+)
 
 # Figures that describe the AmplifyFE network rather than the audit's count of communities.
 NETWORK_FIGURES = {"amplifyfe_professionals_connected", "amplifyfe_practitioners_connected"}
@@ -92,9 +119,17 @@ SUPPORT_ROLES: dict[str, list[tuple[str, str]]] = {
 }
 # Communities the facts describe as run by another community (Ideas Room is run by the JoyFE collective).
 PART_OF = {"joyfe-ideas-room": "joyfe"}
+# Our reading of community_updates.csv's free text: the platforms.csv platforms an update saw a community use, by the
+# update's observation (<community>-update-<n>). APConnect's Constellation B is the facts' evidence for Slack.
+UPDATE_PLATFORMS = {"apconnect-update-1": ["slack"]}
+# An update names another communities.csv row as "(row <id>)": the observation points at that community.
+ROW_REFERENCE = re.compile(r"\(row ([a-z0-9-]+)\)")
 
+MANIFEST = "facts-conversion.json"
 GENERATED_NOTE = (
-    "# Converted from ../shared/facts/{csv} by src/copgraph/ingest/facts.py; maintained as Turtle from here on.\n"
+    "# Converted from ../shared/facts/{csv} by src/copgraph/ingest/facts.py.\n"
+    "# Maintained as Turtle from here on: a later conversion merges record by record and never overwrites a record\n"
+    "# edited here (data/facts-conversion.json).\n"
 )
 
 
@@ -111,6 +146,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+# --- Records from the facts --------------------------------------------------------------------------------------
+
+
 def convert_platforms(rows: list[dict[str, str]]) -> Graph:
     graph = new_graph()
     for row in rows:
@@ -121,7 +159,7 @@ def convert_platforms(rows: list[dict[str, str]]) -> Graph:
         if row["homepage"]:
             graph.add((platform, FOAF.homepage, URIRef(row["homepage"])))
         if row["wikidata"]:
-            graph.add((platform, OWL.sameAs, URIRef(row["wikidata"])))
+            graph.add((platform, SCHEMA.sameAs, URIRef(row["wikidata"])))
         add_sources(graph, platform, sources(row["sources"]))
     return graph
 
@@ -150,12 +188,24 @@ def convert_organisations(rows: list[dict[str, str]]) -> Graph:
         if row["homepage"]:
             graph.add((organisation, FOAF.homepage, URIRef(row["homepage"])))
         if row["wikidata"]:
-            graph.add((organisation, OWL.sameAs, URIRef(row["wikidata"])))
+            graph.add((organisation, SCHEMA.sameAs, URIRef(row["wikidata"])))
         add_sources(graph, organisation, sources(row["sources"]))
     return graph
 
 
-def convert_community(row: dict[str, str], platform_labels: dict[str, str], organisation_ids: set[str]) -> Graph:
+@dataclass(frozen=True)
+class Context:
+    """What converting one community row needs to know about the other files."""
+
+    platform_labels: dict[str, str]
+    organisation_ids: set[str]
+    # Organisations' homepages, normalised: a community whose homepage is one of these links to it with foaf:page.
+    organisation_homepages: set[str]
+    community_ids: set[str]
+    updates: dict[str, list[dict[str, str]]]  # community_updates.csv rows by community id, in file order
+
+
+def convert_community(row: dict[str, str], context: Context) -> Graph:
     graph = new_graph()
     slug = row["id"]
     community = iri("community", slug)
@@ -167,12 +217,17 @@ def convert_community(row: dict[str, str], platform_labels: dict[str, str], orga
     if row["description"]:
         graph.add((community, DCTERMS.description, Literal(row["description"])))
     if row["homepage"]:
-        graph.add((community, FOAF.homepage, URIRef(row["homepage"])))
+        # foaf:homepage is inverse-functional: a page that is an organisation's homepage too (NATECLA the network and
+        # NATECLA the association) would make a reasoner conclude the community *is* the organisation.
+        shared = normalise_url(row["homepage"]) in context.organisation_homepages
+        graph.add((community, FOAF.page if shared else FOAF.homepage, URIRef(row["homepage"])))
     if row["founded"]:
         graph.add((community, SCHEMA.foundingDate, Literal(row["founded"], datatype=XSD.gYear)))
     graph.add((community, COP.status, iri("status", row["status"])))
     if row["status_note"]:
         graph.add((community, COP.statusNote, Literal(row["status_note"])))
+    if row["governance"] not in GOVERNANCE_LABELS:
+        raise ValueError(f"communities.csv: unknown governance {row['governance']!r} for {slug}")
     graph.add((community, COP.governance, iri("governance", row["governance"])))
     for theme in split_list(row["themes"]):
         if theme not in THEME_LABELS:
@@ -180,10 +235,10 @@ def convert_community(row: dict[str, str], platform_labels: dict[str, str], orga
         graph.add((community, DCTERMS.subject, iri("theme", theme)))
     for tag in split_list(row["hashtags"]):
         graph.add((community, COP.hashtag, iri("hashtag", hashtag_key(tag))))
-    accounts = presence_accounts(row, platform_labels)
-    add_presences(graph, community, slug, row["name"], accounts, platform_labels, row_sources)
+    accounts = presence_accounts(row, context.platform_labels)
+    add_presences(graph, community, slug, row["name"], accounts, context.platform_labels, row_sources)
     for role, organisation_id in SUPPORT_ROLES.get(slug, []):
-        if organisation_id not in organisation_ids:
+        if organisation_id not in context.organisation_ids:
             raise ValueError(f"SUPPORT_ROLES: {slug} names unknown organisation {organisation_id!r}")
         graph.add((community, COP[role], iri("organisation", organisation_id)))
     if row["host_or_sponsor"]:
@@ -200,7 +255,34 @@ def convert_community(row: dict[str, str], platform_labels: dict[str, str], orga
         for figure in figures:
             graph.add((observation, COP.reportedFigure, Literal(figure)))
         add_sources(graph, observation, row_sources)
+    add_updates(graph, community, row, context)
     return graph
+
+
+def add_updates(graph: Graph, community: URIRef, row: dict[str, str], context: Context) -> None:
+    """community_updates.csv's findings about a community: one observation each (<slug>-update-<n>, n counting the
+    community's rows in file order), the finding as cop:reportedFact with the row's own sources."""
+    updates = context.updates.get(row["id"], [])
+    for number, update in enumerate(updates, start=1):
+        slug = f"{row['id']}-update-{number}"
+        observation = iri("observation", slug)
+        label = f"Further facts reported about {row['name']}" + (f" ({number})" if len(updates) > 1 else "")
+        graph.add((observation, RDF.type, COP.Observation))
+        graph.add((observation, RDFS.label, Literal(label)))
+        graph.add((observation, COP.observedCommunity, community))
+        graph.add((observation, COP.reportedFact, Literal(update["fact"])))
+        for other in ROW_REFERENCE.findall(update["fact"]):
+            if other not in context.community_ids:
+                raise ValueError(f"community_updates.csv: {row['id']} names unknown row {other!r}")
+            graph.add((observation, RDFS.seeAlso, iri("community", other)))
+        for platform in UPDATE_PLATFORMS.get(slug, []):
+            if platform not in context.platform_labels:
+                raise ValueError(f"UPDATE_PLATFORMS: {slug} names unknown platform {platform!r}")
+            graph.add((observation, COP.observedPlatform, iri("platform", platform)))
+        update_sources = sources(update["sources"])
+        if not update_sources:
+            raise ValueError(f"community_updates.csv: the update {slug} cites no source")
+        add_sources(graph, observation, update_sources)
 
 
 def presence_accounts(row: dict[str, str], platform_labels: dict[str, str]) -> list[tuple[str, str]]:
@@ -223,6 +305,46 @@ def convert_hashtags(rows: list[dict[str, str]]) -> Graph:
     for row in rows:
         for tag in split_list(row["hashtags"]):
             add_hashtag(graph, tag, sources(row["sources"]))
+    return graph
+
+
+def convert_identifiers(rows: list[dict[str, str]], names: dict[str, dict[str, str]]) -> Graph:
+    """identifiers.csv: an adms:Identifier per row (<thing>-<scheme>), linked from its organisation or platform, and
+    a schema:sameAs link to the row's IRI where it gives one. A row with no source carries its note as cop:caveat."""
+    graph = new_graph()
+    for row in rows:
+        kind, thing_id, scheme, value = row["subject_kind"], row["subject_id"], row["scheme"], row["value"]
+        where = f"identifiers.csv: {kind} {thing_id} {scheme}"
+        if thing_id not in names.get(kind, {}):
+            raise ValueError(f"{where}: no such {kind}")
+        if scheme not in IDENTIFIER_SCHEMES:
+            raise ValueError(f"{where}: unknown scheme")
+        if not value:
+            raise ValueError(f"{where}: no value")
+        thing = iri(kind, thing_id)
+        identifier = iri("identifier", f"{thing_id}-{scheme}")
+        if (identifier, RDF.type, ADMS.Identifier) in graph:
+            raise ValueError(f"{where}: a second identifier in the same scheme")
+        scheme_label, _, agency = IDENTIFIER_SCHEMES[scheme]
+        graph.add((thing, ADMS.identifier, identifier))
+        graph.add((identifier, RDF.type, ADMS.Identifier))
+        graph.add((identifier, RDFS.label, Literal(f"{names[kind][thing_id]}: {scheme_label} {value}")))
+        graph.add((identifier, SKOS.notation, Literal(value)))
+        graph.add((identifier, DCTERMS.conformsTo, iri("identifier-scheme", scheme)))
+        graph.add((identifier, ADMS.schemaAgency, Literal(agency)))
+        if row["iri"]:
+            if row["iri"].rstrip("/").rsplit("/", 1)[-1] != value:
+                raise ValueError(f"{where}: the IRI {row['iri']} does not end in the value {value}")
+            graph.add((identifier, SCHEMA.url, URIRef(row["iri"])))
+            graph.add((thing, SCHEMA.sameAs, URIRef(row["iri"])))
+        row_sources = sources(row["sources"])
+        add_sources(graph, identifier, row_sources)
+        if row_sources and row["note"]:
+            graph.add((identifier, RDFS.comment, Literal(row["note"])))
+        elif row["note"]:
+            graph.add((identifier, COP.caveat, Literal(row["note"])))
+        else:
+            raise ValueError(f"{where}: no source, and no note to say where the value came from")
     return graph
 
 
@@ -278,43 +400,241 @@ def add_closure_observation(graph: Graph, year: str, row: dict[str, str], row_so
     add_sources(graph, observation, row_sources)
 
 
+def facts_graphs(facts_dir: Path) -> dict[str, tuple[Graph, str]]:
+    """Every file the facts give, by its path under data/: (its graph, the fact file it comes from)."""
+    communities = read_csv(facts_dir / "communities.csv")
+    organisations = read_csv(facts_dir / "organisations.csv")
+    platforms = read_csv(facts_dir / "platforms.csv")
+    updates: dict[str, list[dict[str, str]]] = {}
+    community_ids = {row["id"] for row in communities}
+    for update in read_csv(facts_dir / "community_updates.csv"):
+        if update["community_id"] not in community_ids:
+            raise ValueError(f"community_updates.csv: no community {update['community_id']!r}")
+        updates.setdefault(update["community_id"], []).append(update)
+    context = Context(
+        platform_labels={row["id"]: row["name"] for row in platforms},
+        organisation_ids={row["id"] for row in organisations},
+        organisation_homepages={normalise_url(row["homepage"]) for row in organisations if row["homepage"]},
+        community_ids=community_ids,
+        updates=updates,
+    )
+    names = {
+        "organisation": {row["id"]: row["name"] for row in organisations},
+        "platform": context.platform_labels,
+    }
+    outputs = {
+        "platforms.ttl": (convert_platforms(platforms), "platforms.csv"),
+        "organisations.ttl": (convert_organisations(organisations), "organisations.csv"),
+        "identifiers.ttl": (convert_identifiers(read_csv(facts_dir / "identifiers.csv"), names), "identifiers.csv"),
+        "hashtags.ttl": (convert_hashtags(communities), "communities.csv"),
+        "audits.ttl": (convert_audits(read_csv(facts_dir / "audits.csv"), context.organisation_ids), "audits.csv"),
+        "schemes.ttl": (convert_schemes(), "README.md and *.csv value lists"),
+        "themes.ttl": (convert_themes(), "communities.csv themes"),
+    }
+    for row in communities:
+        outputs[f"communities/{row['id']}.ttl"] = (convert_community(row, context), "communities.csv and its updates")
+    return outputs
+
+
+# --- Merging into data/ ------------------------------------------------------------------------------------------
+
+
+def record_key(subject: Node) -> str:
+    """How a record's subject is written in the manifest and in reports: `community/ukfechat` for copgraph's things."""
+    text = str(subject)
+    return text.removeprefix(str(ID))
+
+
+def record_subject(key: str) -> URIRef:
+    return URIRef(key if "://" in key else str(ID) + key)
+
+
+def statements(graph: Graph, subject: Node) -> list[str]:
+    """A record's statements, one `predicate object` line each in N-Triples terms, sorted."""
+    return sorted(f"{p.n3()} {o.n3()}" for p, o in graph.predicate_objects(subject))
+
+
+def fingerprint(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a run did, or found, for one record of one file."""
+
+    kind: str  # added, updated, unchanged, differs, removed-since, no-longer-in-facts
+    file: str
+    record: str
+    only_in_data: tuple[str, ...] = ()
+    only_in_facts: tuple[str, ...] = ()
+
+
+@dataclass
+class Conversion:
+    """The outcome of a run: an event per record, the files (re)written, and the manifest as it now stands."""
+
+    events: list[Event] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    manifest: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for event in self.events if event.kind == kind)
+
+    def report(self) -> str:
+        lines = []
+        for event in self.events:
+            if event.kind == "unchanged":
+                continue
+            lines.append(f"{event.kind:<18} {event.file}  {event.record}")
+            lines += [f"    only in data/:     {line}" for line in event.only_in_data]
+            lines += [f"    only in the facts: {line}" for line in event.only_in_facts]
+        kinds = ("added", "updated", "unchanged", "differs", "removed-since", "no-longer-in-facts")
+        lines.append(", ".join(f"{self.count(kind)} {kind}" for kind in kinds) + f"; {len(self.written)} files written")
+        if self.count("differs"):
+            lines.append(
+                "Records that differ were edited or approved in data/ since the last conversion and are kept as they "
+                "are: edit them by hand, or take the facts' version with --replace RECORD."
+            )
+        return "\n".join(lines)
+
+
+def read_manifest(data_dir: Path) -> dict[str, dict[str, str]]:
+    path = data_dir / MANIFEST
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))["records"]
+
+
+def write_manifest(data_dir: Path, manifest: dict[str, dict[str, str]]) -> bool:
+    """Write the manifest if it changed; True if it did."""
+    path = data_dir / MANIFEST
+    text = json.dumps(
+        {
+            "about": "What python -m copgraph.ingest.facts last wrote to each record of each file under data/ "
+            "(SHA-256 of its statements, first 16 hex digits), so that a later run never overwrites a record "
+            "edited since. Written by the conversion only.",
+            "records": {file: dict(sorted(records.items())) for file, records in sorted(manifest.items()) if records},
+        },
+        indent=1,
+        ensure_ascii=False,
+    )
+    if path.is_file() and path.read_text(encoding="utf-8") == text + "\n":
+        return False
+    path.write_text(text + "\n", encoding="utf-8")
+    return True
+
+
+def merge_file(
+    name: str,
+    facts: Graph,
+    data: Graph | None,
+    base: dict[str, str],
+    replace: set[str],
+) -> tuple[Graph | None, dict[str, str], list[Event]]:
+    """Merge one file's records: the graph to write (None when nothing is added or updated), the file's manifest
+    entries after the run, and an event per record."""
+    current = data if data is not None else Graph()
+    entries = dict(base)
+    events: list[Event] = []
+    changes: dict[Node, list[tuple]] = {}
+    subjects = sorted(set(facts.subjects()), key=str)
+    for subject in subjects:
+        key = record_key(subject)
+        wanted, have = statements(facts, subject), statements(current, subject)
+        if have == wanted:
+            entries[key] = fingerprint(wanted)
+            events.append(Event("unchanged", name, key))
+        elif key in replace or (have and fingerprint(have) == base.get(key)) or (not have and key not in base):
+            entries[key] = fingerprint(wanted)
+            changes[subject] = list(facts.triples((subject, None, None)))
+            events.append(Event("updated" if have else "added", name, key))
+        elif not have:
+            events.append(Event("removed-since", name, key))
+        else:
+            only_data = tuple(line for line in have if line not in set(wanted))
+            only_facts = tuple(line for line in wanted if line not in set(have))
+            events.append(Event("differs", name, key, only_data, only_facts))
+    given = {record_key(s) for s in subjects}
+    for key in sorted(set(base) - given):
+        if (record_subject(key), None, None) in current:
+            events.append(Event("no-longer-in-facts", name, key))
+        else:
+            del entries[key]  # gone from the facts and from data/: nothing left to track
+    if not changes:
+        return None, entries, events
+    merged = new_graph()
+    for triple in current:
+        if triple[0] not in changes:
+            merged.add(triple)
+    for triples in changes.values():
+        for triple in triples:
+            merged.add(triple)
+    return merged, entries, events
+
+
+def convert(
+    facts_dir: Path,
+    data_dir: Path,
+    *,
+    replace: Iterable[str] = (),
+    dry_run: bool = False,
+    baseline: bool = False,
+) -> Conversion:
+    """Merge the facts into data_dir's Turtle files, record by record (see the module's docstring).
+
+    `baseline` first records every record that data/ and the facts both hold, as data/ holds it, as what the
+    conversion last wrote (where the manifest has no entry yet): for a data/ folder converted before the manifest
+    existed and not edited since, so that its records are updated rather than reported as edited."""
+    wanted = {key.removeprefix(str(ID)) for key in replace}
+    manifest = read_manifest(data_dir)
+    outcome = Conversion()
+    for name, (graph, csv_name) in facts_graphs(facts_dir).items():
+        path = data_dir / name
+        data = Graph().parse(path, format="turtle") if path.is_file() else None
+        base = manifest.get(name, {})
+        if baseline and data is not None:
+            given = set(graph.subjects())
+            base = {record_key(s): fingerprint(statements(data, s)) for s in set(data.subjects()) & given} | base
+        merged, entries, events = merge_file(name, graph, data, base, wanted)
+        outcome.events += events
+        outcome.manifest[name] = entries
+        if merged is not None and not dry_run:
+            write(merged, path, csv_name)
+            outcome.written.append(path)
+    for name in set(manifest) - set(outcome.manifest):  # files the facts no longer give: kept, still tracked
+        outcome.manifest[name] = manifest[name]
+    if not dry_run and write_manifest(data_dir, outcome.manifest):
+        outcome.written.append(data_dir / MANIFEST)
+    return outcome
+
+
 def write(graph: Graph, path: Path, csv_name: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = graph.serialize(format="turtle")
     path.write_text(GENERATED_NOTE.format(csv=csv_name) + text, encoding="utf-8")
 
 
-def convert(facts_dir: Path, data_dir: Path) -> int:
-    """Write data_dir's Turtle files from facts_dir's CSVs; returns the number of files written."""
-    communities = read_csv(facts_dir / "communities.csv")
-    organisations = read_csv(facts_dir / "organisations.csv")
-    platforms = read_csv(facts_dir / "platforms.csv")
-    audits = read_csv(facts_dir / "audits.csv")
-    platform_labels = {row["id"]: row["name"] for row in platforms}
-    organisation_ids = {row["id"] for row in organisations}
-    outputs = {
-        "platforms.ttl": (convert_platforms(platforms), "platforms.csv"),
-        "organisations.ttl": (convert_organisations(organisations), "organisations.csv"),
-        "hashtags.ttl": (convert_hashtags(communities), "communities.csv"),
-        "audits.ttl": (convert_audits(audits, organisation_ids), "audits.csv"),
-        "schemes.ttl": (convert_schemes(), "README.md and *.csv value lists"),
-        "themes.ttl": (convert_themes(), "communities.csv themes"),
-    }
-    for row in communities:
-        graph = convert_community(row, platform_labels, organisation_ids)
-        outputs[f"communities/{row['id']}.ttl"] = (graph, "communities.csv")
-    for name, (graph, csv_name) in outputs.items():
-        write(graph, data_dir / name, csv_name)
-    return len(outputs)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("facts_dir", type=Path)
     parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--dry-run", action="store_true", help="report what a run would do; write nothing")
+    parser.add_argument(
+        "--replace",
+        metavar="RECORD",
+        action="append",
+        default=[],
+        help="take the facts' version of this record even though data/ has changed it (e.g. community/ukfechat)",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="treat records data/ holds that the manifest does not list yet as the conversion's own output "
+        "(once, for a data/ converted before data/facts-conversion.json existed and not edited since)",
+    )
     args = parser.parse_args(argv)
-    count = convert(args.facts_dir, args.data_dir)
-    print(f"wrote {count} files to {args.data_dir}")
+    outcome = convert(args.facts_dir, args.data_dir, replace=args.replace, dry_run=args.dry_run, baseline=args.baseline)
+    print(outcome.report())
     return 0
 
 

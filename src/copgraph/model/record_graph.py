@@ -1,10 +1,12 @@
 """A record: the bounded description of one thing, which every format of its document renders.
 
 The graph holds the thing's own statements, the labels of every IRI it links to, and the own statements of its
-parts — the presences a community links to (cop:hasPresence), the observations and figures that point at it
-(cop:observedCommunity, cop:figureOf) — with the labels of what those link to; a presence also gets the statement of
-the community that has it. So a client can show a community, its platforms and its audit history from one answer, and
-the graph never grows beyond the thing's neighbourhood.
+parts — the presences a community links to (cop:hasPresence), the identifiers of an organisation or a platform
+(adms:identifier), the observations and figures that point at it (cop:observedCommunity, cop:figureOf) — with the
+labels of what those link to; a presence or an identifier also gets the statement of the thing that has it. So a
+client can show a community, its platforms and its audit history from one answer, and the graph never grows beyond
+the thing's neighbourhood. Last come three statements about the record itself, the document `/doc/{type}/{slug}`:
+its topic (foaf:primaryTopic), its licence (dct:license) and the dataset it belongs to (void:inDataset).
 
 Machine formats are written from that one graph: Turtle, N-Triples and RDF/XML by Oxigraph, JSON-LD by `core.jsonld`
 against the published context (`core/context.jsonld`, read from disk, never fetched).
@@ -19,12 +21,16 @@ from functools import cache
 
 import pyoxigraph as ox
 
+from copgraph.build.description import DATASET_IRI, LICENCE, LICENCE_LABEL, TITLE
 from copgraph.core.formats import GRAPH_FORMATS
 from copgraph.core.jsonld import CONTEXT_FILE, ContextWriter
-from copgraph.core.vocab import COP, PREFIXES
+from copgraph.core.vocab import ADMS, COP, PREFIXES, RDF_TYPE, VOID
 from copgraph.store.reader import Dataset
 
-LABELS = "<http://www.w3.org/2000/01/rdf-schema#label>, <http://www.w3.org/2004/02/skos/core#prefLabel>"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+LABELS = f"<{RDFS_LABEL}>, <http://www.w3.org/2004/02/skos/core#prefLabel>"
+FOAF = "http://xmlns.com/foaf/0.1/"
+DCT_LICENSE = "http://purl.org/dc/terms/license"
 
 # One query: the thing's statements (and the one that makes a presence part of a community), its parts' statements,
 # and the labels of what all of those link to.
@@ -32,15 +38,18 @@ LABELS = "<http://www.w3.org/2000/01/rdf-schema#label>, <http://www.w3.org/2004/
 # `?s ?p ?o` over the whole store before the links narrow it, ten times slower.)
 RECORD_QUERY = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
   {{ BIND(?this AS ?s) ?s ?p ?o }}
-  UNION {{ ?s ?p ?this FILTER(?p = <{COP}hasPresence>) BIND(?this AS ?o) }}
+  UNION {{ ?s ?p ?this FILTER(?p IN (<{COP}hasPresence>, <{ADMS}identifier>)) BIND(?this AS ?o) }}
   UNION {{
-    {{ ?this <{COP}hasPresence> ?s }} UNION {{ ?s <{COP}observedCommunity> ?this }} UNION {{ ?s <{COP}figureOf> ?this }}
+    {{ ?this <{COP}hasPresence> ?s }} UNION {{ ?this <{ADMS}identifier> ?s }}
+    UNION {{ ?s <{COP}observedCommunity> ?this }} UNION {{ ?s <{COP}figureOf> ?this }}
     ?s ?p ?o
   }}
   UNION {{
     {{ ?this ?link ?s }}
     UNION {{ ?s <{COP}hasPresence> ?this }}
+    UNION {{ ?s <{ADMS}identifier> ?this }}
     UNION {{ ?this <{COP}hasPresence> ?part . ?part ?link ?s }}
+    UNION {{ ?this <{ADMS}identifier> ?part . ?part ?link ?s }}
     UNION {{ ?part <{COP}observedCommunity> ?this . ?part ?link ?s }}
     UNION {{ ?part <{COP}figureOf> ?this . ?part ?link ?s }}
     ?s ?p ?o
@@ -52,12 +61,36 @@ EXISTS_QUERY = "ASK { ?this ?p ?o }"
 
 def record_graph(dataset: Dataset, iri: str) -> list[ox.Triple]:
     """The record of `iri`: its bounded description, the thing's own statements first, in a stable order without
-    duplicates; [] if nothing states anything about it (a thing that is only ever an object has no record)."""
+    duplicates, then the statements about the record itself (`document_triples`); [] if nothing states anything
+    about it (a thing that is only ever an object has no record)."""
     this = ox.NamedNode(iri)
     triples = dict.fromkeys(dataset.query(_with_this(RECORD_QUERY, this)))
     if not any(triple.subject == this for triple in triples):
         return []
-    return sorted(triples, key=_own_statements_first(this))
+    return sorted(triples, key=_own_statements_first(this)) + document_triples(iri)
+
+
+def document_iri(iri: str) -> str:
+    """The IRI of the document about a thing: `<base>doc/{type}/{slug}` for `<base>id/{type}/{slug}` (the thing's IRI
+    answers 303 to it)."""
+    base, _, path = iri.rpartition("/id/")
+    return f"{base}/doc/{path}"
+
+
+def document_triples(iri: str) -> list[ox.Triple]:
+    """What the record says about itself: the document is about the thing, published under the dataset's licence,
+    part of the dataset (void:inDataset, whose domain is a document, not the thing: a community has no licence),
+    with the labels of both, as for everything else a record links to."""
+    document, licence, dataset = ox.NamedNode(document_iri(iri)), ox.NamedNode(LICENCE), ox.NamedNode(DATASET_IRI)
+    label = ox.NamedNode(RDFS_LABEL)
+    return [
+        ox.Triple(document, ox.NamedNode(RDF_TYPE), ox.NamedNode(FOAF + "Document")),
+        ox.Triple(document, ox.NamedNode(FOAF + "primaryTopic"), ox.NamedNode(iri)),
+        ox.Triple(document, ox.NamedNode(DCT_LICENSE), licence),
+        ox.Triple(document, ox.NamedNode(VOID + "inDataset"), dataset),
+        ox.Triple(licence, label, ox.Literal(LICENCE_LABEL)),
+        ox.Triple(dataset, label, ox.Literal(TITLE)),
+    ]
 
 
 def record_exists(dataset: Dataset, iri: str) -> bool:

@@ -1,16 +1,18 @@
-"""The ontology (/def/cop), the shapes (/def/shapes), the dataset description (/dataset and /.well-known/void) and the
-dumps (/dumps/<file>).
+"""The ontology (/def/cop, and its version IRI /def/cop/<version>), the shapes (/def/shapes), the dataset description
+(/dataset and /.well-known/void), every named graph at its own IRI (/graph/...) and the dumps (/dumps/<file>).
 
-Each of the three documents is one graph of the store (/graph/ontology, /graph/shapes, /graph/dataset), written by
-Oxigraph in the format that `Accept` prefers or that the URL's extension names (`Vary: Accept` when negotiated). A
-client that states no preference gets Turtle; a browser gets HTML: for the ontology and the shapes, the documentation
-page `copgraph build` generated with pyLODE; for the dataset, a page rendered from the same description graph.
-Everything read here was computed when the store generation was made (copgraph.build.description.publish).
+Each document is one graph of the store (/graph/ontology, /graph/shapes, /graph/dataset, /graph/communities/...),
+written by Oxigraph in the format that `Accept` prefers or that the URL's extension names (`Vary: Accept` when
+negotiated). A client that states no preference gets Turtle; a browser gets HTML: for the ontology and the shapes, the
+documentation page `copgraph build` generated with pyLODE; for the dataset, a page rendered from the same description
+graph; for a data graph, a page listing the records it holds. Everything read here was computed when the store
+generation was made (copgraph.build.description.publish).
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +21,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, send_file
 
 from copgraph.build.description import DATASET_IRI, DESCRIPTION_PREFIXES
-from copgraph.build.dumps import read_manifest
+from copgraph.build.dumps import PENDING_GRAPHS, read_manifest
 from copgraph.build.ontology_docs import documentation_path, render
 from copgraph.build.shape_docs import prefixed
 from copgraph.core.graphs import DATASET_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
+from copgraph.core.vocab import GRAPH, ONTOLOGY_IRI
 from copgraph.web.http.caching import conditional
 from copgraph.web.http.context import config, dataset, model_cache
 from copgraph.web.http.errors import RequestError
@@ -41,12 +44,29 @@ class Document:
 ONTOLOGY = Document("/def/cop", ONTOLOGY_GRAPH)
 SHAPES = Document("/def/shapes", SHAPES_GRAPH)
 DESCRIPTION = Document("/dataset", DATASET_GRAPH)
+# The graph a /graph/... path names: copgraph's graph names are paths of data files (store.export writes no others).
+GRAPH_PATH = re.compile(r"[a-z0-9][a-z0-9_-]*(?:/[a-z0-9][a-z0-9_-]*)*")
+GRAPH_PAGE_ROWS = 1000  # a graph page lists at most this many records (a data graph is one file: a few dozen)
+OWL_VERSION_INFO = "http://www.w3.org/2002/07/owl#versionInfo"
+LABELS = "<http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel>"
 
 
 @blueprint.route("/def/cop")
 @blueprint.route("/def/cop.<extension>")
 def ontology(extension: str | None = None) -> Response:
     return serve(ONTOLOGY, extension)
+
+
+@blueprint.route("/def/cop/<version>")
+def ontology_version(version: str) -> Response:
+    """The ontology's owl:versionIRI (<base>def/cop/<version>): the ontology itself while that is its current
+    version; earlier versions are not kept (the repository's history has them)."""
+    query = f"SELECT ?v WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ <{ONTOLOGY_IRI}> <{OWL_VERSION_INFO}> ?v }} }}"
+    versions = [row["v"].value for row in dataset().query(query)]
+    if version not in versions:
+        served = ", ".join(f"/def/cop/{v}" for v in versions) or "none"
+        raise RequestError(404, f"Version {version} of the ontology is not served; the current one is: {served}.")
+    return serve(ONTOLOGY, None)
 
 
 @blueprint.route("/def/shapes")
@@ -62,6 +82,26 @@ def description(extension: str | None = None) -> Response:
     return serve(DESCRIPTION, extension)
 
 
+@blueprint.route("/graph/<path:name>")
+def named_graph(name: str) -> Response:
+    """A named graph at its own IRI, as the dataset lists them (void:subset): its statements in the format Accept
+    prefers or the extension names (/graph/platforms.ttl), or for a browser a page listing the records it holds.
+    The ontology, shapes and description graphs are their documents; graphs of contributions awaiting review are not
+    published, so they are 404 like any graph the store does not hold."""
+    path, extension = name, None
+    if "." in name.rsplit("/", 1)[-1]:
+        path, _, extension = name.rpartition(".")
+    iri = str(GRAPH) + path
+    missing = f"There is no published graph {iri}: the dataset lists its graphs at /dataset (void:subset)."
+    if not GRAPH_PATH.fullmatch(path) or (iri + "/").startswith(PENDING_GRAPHS):
+        raise RequestError(404, missing)
+    special = {ONTOLOGY_GRAPH: ONTOLOGY, SHAPES_GRAPH: SHAPES, DATASET_GRAPH: DESCRIPTION}
+    document = special.get(iri) or Document("/graph/" + path, iri)
+    if iri not in special and not dataset().query(f"ASK {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"):
+        raise RequestError(404, missing)
+    return serve(document, extension)
+
+
 def serve(document: Document, extension: str | None) -> Response:
     """The document in the format its extension names (404 for an unknown one), else the one Accept prefers (406 if
     none), with Link headers to its other formats and the caching headers of the dataset version."""
@@ -73,8 +113,7 @@ def serve(document: Document, extension: str | None) -> Response:
         raise RequestError(406, f"None of the requested media types can answer. {_formats(document)}")
     current = dataset()
     if chosen is HTML:
-        body = ontology_page(current) if document is not DESCRIPTION else description_page(current)
-        response = Response(body, mimetype="text/html")
+        response = Response(page(document, current), mimetype="text/html")
     else:
         body = ox.serialize(graph_triples(current, document.graph), format=chosen.writer, prefixes=DESCRIPTION_PREFIXES)
         response = Response(body, mimetype=chosen.media_type)
@@ -89,6 +128,40 @@ def serve(document: Document, extension: str | None) -> Response:
 def _formats(document: Document) -> str:
     listed = ", ".join(f"{o.media_type} ({document.path}.{o.extension})" for o in DOCUMENT_OFFERS)
     return f"Offered: {listed}."
+
+
+def page(document: Document, current: object) -> bytes | str:
+    """The HTML of a document: the ontology's documentation, the dataset page, or a data graph's list of records."""
+    if document is DESCRIPTION:
+        return description_page(current)
+    if document.graph in (ONTOLOGY_GRAPH, SHAPES_GRAPH):
+        return ontology_page(current)
+    return graph_page(current, document)
+
+
+def graph_page(current: object, document: Document) -> str:
+    """A data graph for a person: where it comes from, how many statements it holds, and the records in it."""
+    graph = f"<{document.graph}>"
+    total = next(iter(current.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")))
+    rows = current.query(
+        f"""SELECT ?s (SAMPLE(?label) AS ?name) WHERE {{
+              GRAPH {graph} {{ ?s ?p ?o }} OPTIONAL {{ ?s {LABELS} ?label }}
+            }} GROUP BY ?s ORDER BY ?s LIMIT {GRAPH_PAGE_ROWS + 1}"""
+    )
+    things = [
+        {"iri": row["s"].value, "href": local_href(row["s"].value), "name": row["name"].value if row["name"] else ""}
+        for row in rows
+        if isinstance(row["s"], ox.NamedNode)
+    ]
+    view = {
+        "iri": document.graph,
+        "path": document.path,
+        "file": current.metadata.graphs.get(document.graph, ""),
+        "statements": int(total["n"].value),
+        "things": things[:GRAPH_PAGE_ROWS],
+        "more": len(things) > GRAPH_PAGE_ROWS,
+    }
+    return render_template("graph.html", page=view, metadata=current.metadata, offers=DOCUMENT_OFFERS)
 
 
 def graph_triples(current: object, graph: str) -> list[ox.Triple]:
@@ -145,6 +218,7 @@ DCT = "http://purl.org/dc/terms/"
 DCAT = "http://www.w3.org/ns/dcat#"
 FOAF = "http://xmlns.com/foaf/0.1/"
 SPDX = "http://spdx.org/rdf/terms#"
+PROV = "http://www.w3.org/ns/prov#"
 COP_VERSION = "https://w3id.org/copgraph/def/cop#datasetVersion"
 
 
@@ -218,8 +292,16 @@ def dataset_view(graph: Described) -> dict:
         "linksets": _linksets(graph, node),
         "examples": [{"iri": e.value, "href": local_href(e.value)} for e in graph.all(node, VOID + "exampleResource")],
         "vocabularies": sorted(v.value for v in graph.all(node, VOID + "vocabulary")),
-        "sources": [_link(s) for s in sorted(s.value for s in graph.all(node, DCT + "source"))],
-        "graphs": sum(1 for s in graph.all(node, VOID + "subset") if "/graph/" in s.value),
+        "sources": [_link(s) for s in sorted(s.value for s in graph.all(node, PROV + "wasDerivedFrom"))],
+        "graphs": sorted(
+            (
+                {"iri": s.value, "href": local_href(s.value)}
+                for s in graph.all(node, VOID + "subset")
+                if "/graph/" in s.value
+            ),
+            key=lambda g: g["iri"],
+        ),
+        "issued": graph.text(node, DCT + "issued"),
     }
 
 
