@@ -62,11 +62,11 @@ def executor(built_config: Config):  # noqa: ANN201
 def test_a_lookup_runs_in_the_worker_and_answers_like_the_query_process(executor: Executor) -> None:
     lookup = QueryRequest(f"SELECT ?l WHERE {{ {UKFECHAT} {LABEL} ?l }}")
     here = executor.run(lookup)
-    assert executor._process is None, "a lookup started the query process"
+    assert not executor.sandbox.started, "a lookup started the query process"
     assert b"#UKFEchat" in here.body
     # The same question in a form that is not a lookup goes to the query process and gets the same answer.
     there = executor.run(QueryRequest(f"SELECT ?l WHERE {{ {UKFECHAT} {LABEL} ?l FILTER(true) }}"))
-    assert executor._process is not None
+    assert executor.sandbox.started
     assert (there.body, there.media_type, there.version) == (here.body, here.media_type, here.version)
 
 

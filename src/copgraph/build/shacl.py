@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
@@ -44,7 +45,9 @@ class Result:
 class Report:
     conforms: bool
     results: list[Result]
-    graph: Graph
+    # The report as pySHACL wrote it (to_turtle); None once the report has left the process that made it (its
+    # Turtle travels as text: build.inputs).
+    graph: Graph | None = None
 
     def by_focus_node(self) -> dict[str, list[Result]]:
         grouped: dict[str, list[Result]] = {}
@@ -72,9 +75,18 @@ class Report:
         return json.dumps({"conforms": self.conforms, "results": [asdict(r) for r in self.results]}, indent=2)
 
     def to_turtle(self) -> str:
+        if self.graph is None:
+            raise ValueError("this report was made in another process: ask that process for its Turtle")
         for prefix, namespace in PREFIXES.items():
             self.graph.bind(prefix, namespace)
         return self.graph.serialize(format="turtle")
+
+
+class QuadValidator(Protocol):
+    """What validates parsed RDF in the context of the published data: Validator, StoreContextValidator, or either
+    of them run in the input process (build.inputs)."""
+
+    def validate_quads(self, quads: Iterable[ox.Quad], replacing: Iterable[Path] = ()) -> Report: ...
 
 
 def _short(iri: str) -> str:
@@ -169,7 +181,6 @@ def _reuse_parsed_sparql() -> None:
 
     query.copgraph_cached = True
     sparql_processor.SPARQLProcessor.query = query
-
 
 
 OUT_STEPS = 2  # how far out from the input (and from the records the rules compare it with) statements are read

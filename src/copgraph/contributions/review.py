@@ -18,7 +18,7 @@ from rdflib import URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from copgraph.build.description import published_write
-from copgraph.build.shacl import Validator
+from copgraph.build.shacl import QuadValidator, Validator
 from copgraph.contributions.answers import ContributionError, check_reason
 from copgraph.contributions.pending import (
     atomic_write,
@@ -95,7 +95,7 @@ def approve(
     config: Config,
     receipt_id: str,
     reason: str = "",
-    validator: Validator | None = None,
+    validator: QuadValidator | None = None,
     after_store_write: Callable[[], None] | None = None,
 ) -> dict:
     """Publish a pending contribution; raises ContributionError (nothing written) if it no longer validates.

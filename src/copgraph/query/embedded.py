@@ -26,7 +26,12 @@ class EmbeddedBackend(Backend):
     def __init__(self, config: Config, publish: Publish):
         self.reader = StoreReader(config.store_dir)
         self.executor = Executor(
-            config.store_dir, config.query_timeout, config.query_memory_mb * 2**20, config.max_rows, self.reader
+            config.store_dir,
+            config.query_timeout,
+            config.query_memory_mb * 2**20,
+            config.max_rows,
+            self.reader,
+            stack_bytes=config.stack_mb * 2**20,
         )
         self.writer = LocalWriter(config, publish)
 

@@ -147,6 +147,39 @@ def check_nesting(query: str) -> None:
         )
 
 
+class TooManyDescribed(QueryError):
+    status = 400
+
+
+_DESCRIBE = re.compile(r"(?i)(?<![\w:?$])DESCRIBE(?![\w:])")
+# What a DESCRIBE names ends where its dataset, pattern or modifiers begin.
+_DESCRIBE_END = re.compile(r"(?i)[{]|(?<![\w:?$])(?:FROM|WHERE|LIMIT|OFFSET|ORDER|GROUP|HAVING|VALUES)(?![\w:])")
+_DESCRIBED = re.compile(r"<[^>]*>|[?$]\w+|(?:[A-Za-z][\w.-]*)?:[^\s{}()<>]*")
+
+
+def described_count(query: str) -> int:
+    """How many resources (IRIs, prefixed names, variables) a DESCRIBE names; 0 for any other query."""
+    if "describe" not in query.lower():  # the common case, decided without masking
+        return 0
+    text = mask(query)
+    found = _DESCRIBE.search(text)
+    if found is None:
+        return 0
+    end = _DESCRIBE_END.search(text, found.end())
+    return len(_DESCRIBED.findall(text, found.end(), end.start() if end else len(text)))
+
+
+def check_described(query: str, most: int) -> None:
+    """Raise TooManyDescribed if a DESCRIBE names more than `most` resources: Oxigraph recurses once per resource, and
+    the limit is cheaper to state than a crash."""
+    count = described_count(query)
+    if count > most:
+        raise TooManyDescribed(
+            f"The query describes {count} resources; this endpoint describes at most {most} in one query. "
+            "Split it into several queries."
+        )
+
+
 _LOAD = re.compile(r"(?i)(?<![\w:?$])LOAD(?![\w:])")
 
 

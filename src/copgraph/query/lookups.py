@@ -1,9 +1,10 @@
-"""Recognising bounded lookups: queries whose cost is at most the triples about one named resource.
+"""Recognising bounded lookups: queries whose cost is at most the triples about a few named resources, bounded by
+their shape and by their size.
 
 Such a query can run in the web worker instead of making a round trip to the query process (executor.py), which
 costs more than the lookup itself. Recognition is a whitelist over tokens: anything the small grammar of
 is_bounded_lookup does not spell out (strings, comments, paths, several patterns, FILTER, ORDER BY, GRAPH, FROM,
-SERVICE ...) goes to the query process with its timeout and memory cap.
+SERVICE ...), and anything longer, goes to the query process with its timeout, memory cap and stack.
 """
 
 from __future__ import annotations
@@ -33,20 +34,23 @@ def _lookup_tokens(query: str) -> list[tuple[str, str]] | None:
     return tokens
 
 
-# Asked twice per lookup (web/http/fast_lookups.py, then Executor.run) and clients repeat, so answers are remembered;
-# only for texts of at most LONGEST_REMEMBERED characters (a lookup is a few hundred), so the 2048 remembered hold at
-# most 4 MiB of ASCII (16 MiB in the widest encoding); texts of up to COPGRAPH_MAX_REQUEST_BYTES would allow gigabytes.
-# A longer text is tokenised each time (about 0.1 ms per KiB when all of it is tokens, far less otherwise).
-LONGEST_REMEMBERED = 2048
+# A lookup is short by construction: a text longer than LONGEST_LOOKUP characters, or a DESCRIBE naming more than
+# MOST_DESCRIBED resources, goes to the query process. Oxigraph recurses once per described resource (a DESCRIBE
+# of 3,000 IRIs overflowed a web worker's stack), and the 2048 answers remembered below then hold at most 4 MiB of
+# ASCII (16 MiB in the widest encoding).
+LONGEST_LOOKUP = 2048
+MOST_DESCRIBED = 16
 
 
 def is_bounded_lookup(query: str) -> bool:
     """True for `[PREFIX p: <iri>]* (DESCRIBE <iri>+ | SELECT [DISTINCT] (?v+|*) [WHERE] { S P O [.] } [LIMIT n]
-    [OFFSET n] | ASK [WHERE] { S P O [.] })` with S a constant IRI, P an IRI, `a` or a variable, O an IRI or a
-    variable. Its work is bounded by S's triples (and the row cap), so no timeout is needed."""
-    return _remembered(query) if len(query) <= LONGEST_REMEMBERED else _bounded_lookup(query)
+    [OFFSET n] | ASK [WHERE] { S P O [.] })` of at most LONGEST_LOOKUP characters, with S a constant IRI, P an IRI,
+    `a` or a variable, O an IRI or a variable, and at most MOST_DESCRIBED IRIs described. Its work is bounded by the
+    triples of a few named resources (and the row cap), so no timeout is needed."""
+    return len(query) <= LONGEST_LOOKUP and _remembered(query)
 
 
+# Asked twice per lookup (web/http/fast_lookups.py, then Executor.run) and clients repeat, so answers are remembered.
 @lru_cache(maxsize=2048)
 def _remembered(query: str) -> bool:
     return _bounded_lookup(query)
@@ -68,7 +72,7 @@ def _bounded_lookup(query: str) -> bool:
         return False
     head = rest[0]
     if head == ("word", "DESCRIBE"):
-        return len(rest) > 1 and all(kind in _CONSTANT for kind, _ in rest[1:])
+        return 1 < len(rest) <= 1 + MOST_DESCRIBED and all(kind in _CONSTANT for kind, _ in rest[1:])
     if head == ("word", "SELECT"):
         j = 1
         if j < len(rest) and rest[j] == ("word", "DISTINCT"):

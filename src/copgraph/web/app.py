@@ -7,6 +7,7 @@ from flask_compress import Compress
 from flask_cors import CORS
 
 from copgraph.build.description import publish
+from copgraph.build.inputs import Inputs
 from copgraph.core.cache import VersionedCache
 from copgraph.core.config import Config
 from copgraph.query.backend import Backend
@@ -27,6 +28,8 @@ def create_app(config: Config | None = None) -> Flask:
     # The one store this worker serves; everything above it sees only the contract (copgraph.query.backend).
     backend: Backend = RemoteBackend(config) if config.remote_query_url else EmbeddedBackend(config, publish)
     app.extensions["copgraph.backend"] = backend
+    # Clients' RDF is parsed and validated in a process of its own, never here (build.inputs).
+    app.extensions["copgraph.inputs"] = Inputs(config, embedded=isinstance(backend, EmbeddedBackend))
     app.extensions["copgraph.cache"] = ResultCache(config.result_cache_bytes)
     app.extensions["copgraph.models"] = VersionedCache(config.model_cache_bytes, setting="COPGRAPH_MODEL_CACHE_BYTES")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Response
 
 from copgraph.query.executor import QueryError, QueryOutcome, QueryRequest
-from copgraph.query.guards import check_nesting, check_services
+from copgraph.query.guards import check_described, check_nesting, check_services
 from copgraph.web.http import metrics
 from copgraph.web.http.caching import conditional
 from copgraph.web.http.context import backend, config, dataset, result_cache
@@ -19,6 +19,7 @@ def answer(query: QueryRequest) -> Response:
     """Run a query (or take it from the cache) and answer it with caching headers; RequestError on any failure."""
     settings = config()
     check_nesting(query.query)
+    check_described(query.query, settings.max_described)
     check_services(query.query, settings.allowed_services)
     current = dataset()
     key = (query,)

@@ -1,5 +1,5 @@
 """Per-worker access to the data: the backend (the one store served, by its written contract) and its current
-dataset, the result cache and the cache of read models.
+dataset, the result cache, the cache of read models, and the input process where clients' RDF is read.
 
 Each server worker builds its own app (no preload), so everything here is per process.
 """
@@ -11,12 +11,11 @@ from typing import Any
 
 from flask import current_app
 
-from copgraph.build.shacl import StoreContextValidator, Validator, load_shapes
+from copgraph.build.inputs import Inputs, SandboxedValidator
 from copgraph.core.cache import VersionedCache
 from copgraph.core.config import Config
 from copgraph.query.backend import Backend, DatasetView
 from copgraph.query.executor import QueryOutcome
-from copgraph.store.reader import Dataset
 
 
 def config() -> Config:
@@ -64,17 +63,13 @@ def model_cache() -> VersionedCache[Any]:
     return current_app.extensions["copgraph.models"]
 
 
-def validator() -> Validator | StoreContextValidator:
-    """What contributions are validated with, per worker process, renewed when the dataset version changes (a build,
-    an approval): on the embedded store, the shapes with the neighbourhood of each input read from the store (cost
-    independent of the data's size); with a remote store, the shapes and root's ontology/ and data/ files."""
-    cached = current_app.extensions.get("copgraph.validator")
-    current = dataset()
-    if cached is None or cached[0] != current.version:
-        root = config().root
-        if isinstance(current, Dataset):
-            cached = (current.version, StoreContextValidator(current.store, load_shapes(root), root))
-        else:
-            cached = (current.version, Validator(root))
-        current_app.extensions["copgraph.validator"] = cached
-    return cached[1]
+def inputs() -> Inputs:
+    """The worker's input process: where clients' RDF is parsed and validated, under its budget (build.inputs)."""
+    return current_app.extensions["copgraph.inputs"]
+
+
+def validator() -> SandboxedValidator:
+    """What contributions and approvals are validated with: SHACL in the context of the published data as this worker
+    serves it, run in the input process (on the embedded store, the shapes with the neighbourhood of each input read
+    from the store; with a remote store, the shapes and root's ontology/ and data/ files)."""
+    return inputs().validator(dataset().version)

@@ -13,6 +13,7 @@ import json
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from copgraph.build.inputs import InputError
 from copgraph.query.executor import QueryError
 from copgraph.store.generations import StoreMissing
 from copgraph.web.http.context import dataset
@@ -91,6 +92,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def store_failed(error: QueryError) -> Response:
         """A store that stops answering part way through any page (the remote one can) is its 503, not a 500."""
+        return error_response(error.status, str(error), {"Retry-After": "5"} if error.status == 503 else {})
+
+    @app.errorhandler(InputError)
+    def input_failed(error: InputError) -> Response:
+        """Clients' RDF too large to check, or out of its budget in the input process (build.inputs)."""
         return error_response(error.status, str(error), {"Retry-After": "5"} if error.status == 503 else {})
 
     @app.errorhandler(StoreMissing)

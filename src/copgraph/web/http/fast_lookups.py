@@ -19,6 +19,7 @@ from urllib.parse import unquote_plus
 from flask import Flask
 
 from copgraph.query.executor import QueryError, QueryRequest
+from copgraph.query.guards import described_count
 from copgraph.query.lookups import is_bounded_lookup
 from copgraph.web.http import metrics
 from copgraph.web.http.caching import last_modified
@@ -66,8 +67,8 @@ class FastLookups:
             query = unquote_plus(environ["QUERY_STRING"][6:], errors="strict")
         except UnicodeDecodeError:
             return None  # Flask's answer says what is wrong
-        if not is_bounded_lookup(query):
-            return None
+        if not is_bounded_lookup(query) or described_count(query) > self.settings.max_described:
+            return None  # the second: refused by Flask, as /sparql refuses it
         select_format, graph_format = formats_for(environ.get("HTTP_ACCEPT", ""))
         if select_format is None and graph_format is None:
             return None

@@ -2,7 +2,8 @@
 
 Indirect identification (`/store?default`, `/store?graph=IRI`, a relative IRI resolved against the request) and
 direct identification (`/store/some/path`: the graph whose IRI is that URL). GET and HEAD are open to everyone;
-PUT, POST and DELETE need the maintainer's token and are atomic.
+PUT, POST and DELETE need the maintainer's token and are atomic. A body is checked for its shape here (its nesting)
+and parsed in the worker's input process (build.inputs), under its budget.
 
 Reads use the worker's own reader of the store (as pages and queries do), which keeps the generation it opened open
 until the dataset changes: an open generation stays readable even after a later write prunes its directory. Only
@@ -23,7 +24,7 @@ from copgraph.core.rdf_io import untrusted_input_problem
 from copgraph.core.vocab import GRAPH
 from copgraph.query import results
 from copgraph.web.http.auth import require_maintainer
-from copgraph.web.http.context import backend, dataset
+from copgraph.web.http.context import backend, config, dataset, inputs
 from copgraph.web.http.errors import RequestError
 from copgraph.web.http.negotiation import GRAPH_OFFERS, negotiate, offered, vary
 from copgraph.web.http.writes import perform
@@ -142,15 +143,15 @@ def _parse(data: bytes, media_type: str, base_iri: str, what: str) -> list[ox.Tr
     if rdf_format is None:
         offered = ", ".join(INPUT_TYPES)
         raise RequestError(415, f"Cannot read {what} of type {media_type or '(none)'!r}. Send one of: {offered}.")
-    problem = untrusted_input_problem(data, rdf_format)
+    problem = untrusted_input_problem(data, rdf_format, config().max_nesting)
     if problem:
         raise RequestError(400, f"Cannot read {what}: {problem}")
     try:
-        return _triples(data, rdf_format, base_iri)
+        return inputs().parse_graph(data, rdf_format, base_iri)
     except SyntaxError as error:
         if rdf_format == ox.RdfFormat.TURTLE and not data.rstrip().endswith(b"."):
             try:  # a last statement without its final "." is a common slip (the W3C tests send such bodies)
-                return _triples(data + b"\n.", rdf_format, base_iri)
+                return inputs().parse_graph(data + b"\n.", rdf_format, base_iri)
             except SyntaxError:
                 pass
         raise RequestError(
@@ -158,10 +159,6 @@ def _parse(data: bytes, media_type: str, base_iri: str, what: str) -> list[ox.Tr
         ) from None
     except ValueError as error:
         raise RequestError(400, f"Cannot parse {what}: {error}") from None
-
-
-def _triples(data: bytes, rdf_format: ox.RdfFormat, base_iri: str) -> list[ox.Triple]:
-    return [q.triple for q in ox.parse(input=data, format=rdf_format, base_iri=base_iri, without_named_graphs=True)]
 
 
 def _stored(created: bool, target: str | None) -> Response:

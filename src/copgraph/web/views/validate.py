@@ -6,8 +6,10 @@ ontology and all of data/, so that it may refer to existing platforms, themes an
 duplicate handle is caught. Nothing is written. The answer is JSON (the default), Turtle (`sh:ValidationReport`) or an
 HTML page, by Accept; 200 whether or not the contribution conforms (the report says which).
 
-Validation (~0.3 s) runs in the web worker, not in the query process: it reads no store, and its input is bounded
-by the request size limit. The POST route is rate limited per client.
+The worker only checks the body's shape (its nesting: core.rdf_io.untrusted_input_problem); parsing and validation
+run in the worker's input process (build.inputs) under COPGRAPH_INPUT_TIMEOUT and COPGRAPH_INPUT_MEMORY_MB, with at
+most COPGRAPH_MAX_VALIDATION_TRIPLES triples and COPGRAPH_MAX_LIST_ITEMS list items. The POST route is rate limited
+per client.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from rdflib import Graph
 from rdflib.namespace import RDF, RDFS, SH
 from werkzeug.datastructures import FileStorage
 
-from copgraph.build.shacl import Report
+from copgraph.build.inputs import InputError
+from copgraph.build.shacl import Report, load_shapes
 from copgraph.core.rdf_io import FORMATS, untrusted_input_problem
-from copgraph.web.http.context import config, dataset, validator
+from copgraph.web.http.context import config, dataset, inputs, model_cache
 from copgraph.web.http.errors import RequestError
 from copgraph.web.http.negotiation import HTML, JSON, REPORT_OFFERS, negotiate, offered, vary
 from copgraph.web.http.ratelimit import rate_limited
@@ -50,11 +53,15 @@ TEXT_FORMATS = [
     ("application/n-quads", "N-Quads"),
 ]
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
 @dataclass(frozen=True)
 class Contribution:
-    quads: list[ox.Quad]
-    text: str  # what was pasted into the form, to show it again beside its report; "" otherwise
-    text_format: str
+    data: bytes  # checked for its shape, not yet parsed
+    rdf_format: ox.RdfFormat
+    what: str  # how messages name it: the file's name, "the text", "the request body"
+    text: str = ""  # what was pasted into the form, to show it again beside its report; "" otherwise
+    text_format: str = ""
 
 
 @blueprint.route("/validate", methods=["GET"])
@@ -74,17 +81,17 @@ def validate() -> Response:
     request.max_form_memory_size = config().max_request_bytes
     try:
         contribution = _read_contribution()
-    except RequestError as error:
+        report, turtle = _validated(contribution, turtle=chosen not in (JSON, HTML))
+    except (RequestError, InputError) as error:
         if chosen is not HTML:
             raise
         return vary(_page(error.status, error=str(error), **_form_values()))  # the form again, with the problem
-    report = validator().validate_quads(contribution.quads)
     if chosen is JSON:
         response = Response(report.to_json(), mimetype=JSON.media_type)
     elif chosen is HTML:
         response = _page(200, report=report_view(report), text=contribution.text, text_format=contribution.text_format)
     else:
-        response = Response(report.to_turtle(), mimetype=chosen.media_type)
+        response = Response(turtle, mimetype=chosen.media_type)
     return vary(response)
 
 
@@ -93,13 +100,13 @@ def _read_contribution() -> Contribution:
     if request.mimetype in FORM_TYPES:
         upload = request.files.get("file")
         if upload is not None and upload.filename:
-            return Contribution(_parse(upload.read(), _upload_format(upload), upload.filename), "", "")
+            return _checked(upload.read(), _upload_format(upload), upload.filename)
         text, text_format = _form_values()["text"], _form_values()["text_format"]
         if text.strip():
             rdf_format = INPUT_TYPES.get(text_format)
             if rdf_format is None:
                 raise RequestError(415, f"Unknown format {text_format!r} for the text. Choose one of: {_offered()}.")
-            return Contribution(_parse(text.encode("utf-8"), rdf_format, "the text"), text, text_format)
+            return _checked(text.encode("utf-8"), rdf_format, "the text", text, text_format)
         if request.mimetype == "application/x-www-form-urlencoded" and "text" not in request.form:
             # What `curl --data-binary @file.ttl` sends when no Content-Type is given.
             raise RequestError(
@@ -110,7 +117,7 @@ def _read_contribution() -> Contribution:
     if rdf_format is None:
         given = f"of type {request.mimetype!r}" if request.mimetype else "with no Content-Type (none was sent)"
         raise RequestError(415, f"Cannot validate a body {given}. Send RDF as one of: {_offered()}.")
-    return Contribution(_parse(request.get_data(), rdf_format, "the request body"), "", "")
+    return _checked(request.get_data(), rdf_format, "the request body")
 
 
 def _form_values() -> dict[str, str]:
@@ -132,16 +139,24 @@ def _upload_format(upload: FileStorage) -> ox.RdfFormat:
     )
 
 
-def _parse(data: bytes, rdf_format: ox.RdfFormat, what: str) -> list[ox.Quad]:
-    """Parse with Oxigraph as `copgraph validate` does: blank nodes renamed apart from the published data's, and
-    JSON-LD remote contexts never fetched."""
+def _checked(data: bytes, rdf_format: ox.RdfFormat, what: str, text: str = "", text_format: str = "") -> Contribution:
+    """The input, if its shape may be parsed: RequestError 400 if it is empty or nested too deep, or RDF/XML with
+    entity declarations."""
     if not data.strip():
         raise RequestError(400, f"Nothing to validate: {what} is empty.")
-    problem = untrusted_input_problem(data, rdf_format)
+    problem = untrusted_input_problem(data, rdf_format, config().max_nesting)
     if problem:
         raise RequestError(400, f"Cannot accept {what}: {problem}")
+    return Contribution(data, rdf_format, what, text, text_format)
+
+
+def _validated(contribution: Contribution, turtle: bool) -> tuple[Report, bytes]:
+    """Parsed with Oxigraph as `copgraph validate` does (blank nodes renamed apart from the published data's, JSON-LD
+    remote contexts never fetched) and validated, both in the input process; the report, and its Turtle if asked.
+    InputError if it is too large or runs out of its budget."""
+    what, rdf_format = contribution.what, contribution.rdf_format
     try:
-        return list(ox.parse(input=data, format=rdf_format, rename_blank_nodes=True))
+        return inputs().validate(contribution.data, rdf_format, dataset().version, turtle=turtle)
     except SyntaxError as error:
         if "LoadDocumentCallback" in (error.msg or ""):
             raise RequestError(
@@ -191,11 +206,12 @@ def checks(shapes: Graph) -> list[dict[str, Any]]:
 
 
 def _page(status: int, **values: Any) -> Response:
+    root = config().root
     values.setdefault("text", "")
     values.setdefault("text_format", "text/turtle")
     body = render_template(
         "validate.html",
-        checks=checks(validator().shapes),
+        checks=model_cache().get_or_make(dataset().version, "validation checks", lambda: checks(load_shapes(root))),
         text_formats=TEXT_FORMATS,
         extensions=sorted(FORMATS),
         limit=config().max_request_bytes,
