@@ -174,3 +174,63 @@ def test_query_editor_runs_the_prefilled_query(page: sync_api.Page, server: str,
     page.locator(".yasqe_queryButton").click()
     sync_api.expect(page.locator(".yasr")).to_contain_text("#UKFEchat")
     page.screenshot(path=screenshots / "query-editor.png", full_page=True)
+
+
+# --- issue 17: hubs, the contribution form -----------------------------------------------------------------------
+
+
+def test_a_theme_page_is_a_hub_of_its_communities(page: sync_api.Page, server: str, screenshots: Path) -> None:
+    open_page(page, server + "/doc/theme/maths")
+    sync_api.expect(page.get_by_role("heading", name=re.compile(r"^Communities \(\d+\)$"))).to_be_visible()
+    sync_api.expect(page.get_by_role("heading", name="How it connects")).to_be_visible()
+    first = page.locator(".hub tbody th a").first
+    name = first.inner_text()
+    first.click()
+    sync_api.expect(page.locator("h1")).to_have_text(name)
+    page.go_back()
+    page.screenshot(path=screenshots / "hub-theme-maths.png", full_page=True)
+
+
+def test_each_theme_checkbox_sits_beside_its_own_label(page: sync_api.Page, server: str) -> None:
+    open_page(page, server + "/contribute")
+    boxes = page.locator(".choice input[type=checkbox]")
+    assert boxes.count() > 1
+    for index in range(boxes.count()):
+        box = boxes.nth(index)
+        label = page.locator(f'label[for="{box.get_attribute("id")}"]')
+        b, lab = box.bounding_box(), label.bounding_box()
+        assert b is not None and lab is not None
+        assert lab["x"] > b["x"] + b["width"] - 1  # to its right
+        middle = b["y"] + b["height"] / 2
+        assert lab["y"] <= middle <= lab["y"] + lab["height"]  # on the same line
+    label = page.locator(".choice label").nth(1)
+    label.click()
+    assert boxes.nth(1).is_checked() and not boxes.nth(0).is_checked()
+
+
+def test_a_form_with_errors_focuses_the_summary_and_links_each_field(
+    page: sync_api.Page, server: str, screenshots: Path
+) -> None:
+    open_page(page, server + "/contribute")
+    page.locator("#account-0").fill("@nowhere")
+    page.get_by_role("button", name="Send for review").click()
+    sync_api.expect(page).to_have_title(re.compile(r"^Error: "))
+    summary = page.locator(".error-summary")
+    sync_api.expect(summary).to_be_focused()
+    sync_api.expect(summary).to_contain_text("has no platform")
+    assert page.locator("#name").get_attribute("aria-invalid") == "true"
+    described = page.locator("#name").get_attribute("aria-describedby") or ""
+    assert "name-error" in described.split()
+    sync_api.expect(page.locator("#name-error")).to_be_visible()
+    summary.get_by_role("link", name=re.compile("^Name:")).click()
+    assert page.url.endswith("#name")
+    page.screenshot(path=screenshots / "contribute-errors.png", full_page=True)
+
+
+def test_the_site_icon_loads_without_a_console_error(page: sync_api.Page, server: str) -> None:
+    failed: list[str] = []
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    open_page(page, server + "/communities")
+    page.wait_for_load_state("networkidle")
+    assert not failed, failed
+    assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("/static/favicon.svg")

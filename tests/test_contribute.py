@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from markupsafe import escape
 
 from copgraph.build.pipeline import build
 from copgraph.build.shacl import Validator
@@ -106,6 +107,33 @@ def test_the_form_labels_every_field_and_json_lists_the_allowed_values(contribut
 
 
 # --- Submitting: pending, never public ----------------------------------------------------------------------------
+
+
+def test_the_receipt_says_in_words_what_was_sent_and_what_happens_next(contributing: tuple[str, Config]) -> None:
+    url, config = contributing
+    form = {
+        "name": "Receipt Words Circle",
+        "themes": ["maths", "english"],
+        "source": "https://example.org/receipt-words",
+        "platform": ["twitter"],
+        "account": ["@receiptwords"],
+        "organisation": "alt",
+        "role": "hostedBy",
+    }
+    response = requests.post(url + "/contribute", data=form, allow_redirects=False, timeout=30)
+    assert response.status_code == 303, response.text
+    location = response.headers["Location"]
+    text = requests.get(url + location, headers={"Accept": "text/html"}, timeout=30).text
+    labels = known_values(open_dataset(config))
+    for label in (labels.themes["maths"], labels.themes["english"], labels.platforms["twitter"]):
+        assert str(escape(label)) in text
+    assert str(escape(labels.organisations["alt"])) in text and "@receiptwords" in text
+    assert "What happens next" in text and "/id/community/receipt-words-circle" in text
+    assert "@prefix" not in text  # the RDF is one link away
+    assert f'href="{location}/contribution.ttl"' in text
+    rdf = requests.get(f"{url}{location}/contribution.ttl", timeout=30)
+    assert rdf.headers["Content-Type"].startswith("text/turtle") and "Receipt Words Circle" in rdf.text
+    assert requests.get(f"{url}/contribute/{'x' * 24}/contribution.ttl", timeout=30).status_code == 404
 
 
 def test_a_valid_contribution_goes_pending_and_is_not_public(contributing: tuple[str, Config]) -> None:

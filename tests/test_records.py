@@ -25,9 +25,10 @@ import requests
 from markupsafe import escape
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDFS, SKOS
+from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS
 from requests.utils import parse_header_links
 
+from copgraph.build.description import DATASET_IRI, LICENCE
 from copgraph.build.pipeline import build
 from copgraph.core.config import Config
 from copgraph.model.record_graph import published_context, record_graph, serialize_record
@@ -457,10 +458,44 @@ def test_a_community_record_holds_its_presences_observations_and_the_labels_it_n
 def test_a_record_is_bounded_to_the_thing_its_parts_and_labels(dataset: Dataset) -> None:
     triples = record_graph(dataset, UKFECHAT)
     parts = {BASE + "id/presence/ukfechat-" + p for p in ("twitter", "wakelet", "website")}
-    parts |= {UKFECHAT, BASE + "id/observation/ukfechat-1"}
+    parts |= {UKFECHAT, BASE + "id/observation/ukfechat-1", BASE + "id/observation/ukfechat-update-1"}
+    parts.add(BASE + "doc/community/ukfechat")  # the record itself: its topic, licence and dataset
     others = {(t.subject.value, t.predicate.value) for t in triples if t.subject.value not in parts}
     assert others
     assert {predicate for _, predicate in others} <= {str(RDFS.label), str(SKOS.prefLabel)}
+
+
+def test_every_record_states_its_licence_and_its_dataset(walked: dict[str, Walk]) -> None:
+    licence, dataset_iri = URIRef(LICENCE), URIRef(DATASET_IRI)
+    wrong = []
+    for iri, walk in walked.items():
+        document = URIRef(BASE + "doc/" + iri.removeprefix(BASE + "id/"))
+        for media, parser in FORMATS.items():
+            if parser is None:
+                page = walk.documents[media].text
+                if f'rel="license" href="{LICENCE}"' not in page or 'href="/dataset"' not in page:
+                    wrong.append((walk.path, media))
+                continue
+            graph = parsed(walk.documents[media], parser)
+            if (document, FOAF.primaryTopic, URIRef(iri)) not in graph or (
+                (document, DCTERMS.license, licence) not in graph
+                or (document, URIRef("http://rdfs.org/ns/void#inDataset"), dataset_iri) not in graph
+            ):
+                wrong.append((walk.path, media))
+    assert not wrong, wrong[:10]
+
+
+def test_an_organisation_record_holds_its_identifiers_and_links_out(dataset: Dataset) -> None:
+    jisc = BASE + "id/organisation/jisc"
+    triples = record_graph(dataset, jisc)
+    statements = {(t.subject.value, t.predicate.value, t.object.value) for t in triples}
+    identifier = BASE + "id/identifier/jisc-companies-house"
+    assert (jisc, "http://www.w3.org/ns/adms#identifier", identifier) in statements
+    assert (identifier, "http://www.w3.org/2004/02/skos/core#notation", "05747339") in statements
+    assert (jisc, "https://schema.org/sameAs", "http://business.data.gov.uk/id/company/05747339") in statements
+    assert (BASE + "id/identifier-scheme/companies-house", str(RDFS.label), "Companies House company number") in {
+        (t.subject.value, t.predicate.value, t.object.value) for t in triples
+    }
 
 
 # --- Injection ----------------------------------------------------------------------------------------------------

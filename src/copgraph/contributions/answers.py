@@ -153,10 +153,23 @@ def _http_url(name: str, value: str, errors: dict[str, list[str]]) -> str:
     return text
 
 
+NAMED_AT_MOST = 30  # a refusal lists this many known values; long lists (communities) are on GET /contribute
+
+
+def named(allowed: Mapping[str, str]) -> str:
+    """Known values as a person reads them, each by its label with the slug a JSON client sends: "Maths (maths)";
+    at most NAMED_AT_MOST of them, so that a message stays readable however much the data grows."""
+    shown = [f"{label} ({slug})" if label and label != slug else slug for slug, label in allowed.items()]
+    if len(shown) <= NAMED_AT_MOST:
+        return ", ".join(shown)
+    rest = len(shown) - NAMED_AT_MOST
+    return ", ".join(shown[:NAMED_AT_MOST]) + f" and {rest} more (GET /contribute lists them all)"
+
+
 def _one_of(name: str, value: str, allowed: dict[str, str], errors: dict[str, list[str]], what: str) -> str:
     text = _plain(name, value, errors)
     if text and text not in allowed:
-        errors.setdefault(name, []).append(f"Unknown {what} {text!r}. Known: {', '.join(allowed)}.")
+        errors.setdefault(name, []).append(f"Unknown {what} {text!r}. Known: {named(allowed)}.")
         return ""
     return text
 
@@ -202,13 +215,16 @@ def check_answers(raw: Mapping[str, list[str]], known: Known) -> Answers:
         if checked and checked not in answers.themes:
             answers.themes.append(checked)
     if not answers.themes and "themes" not in errors:
-        errors["themes"] = [f"Choose at least one theme. Known: {', '.join(known.themes)}."]
+        errors["themes"] = ["Choose at least one theme."]
     answers.organisation = _one_of(
         "organisation", _first(raw, "organisation"), known.organisations, errors, "organisation"
     )
     answers.role = _one_of("role", _first(raw, "role"), dict.fromkeys(ROLES, ""), errors, "role")
     if answers.organisation and not answers.role and "role" not in errors:
-        errors["role"] = [f"Say how the organisation supports the community: one of {', '.join(ROLES)}."]
+        errors["role"] = [
+            "Say how the organisation supports the community: whether it hosts, sponsors, funds or otherwise "
+            f"supports it ({', '.join(ROLES)})."
+        ]
     founded = _plain("founded", _first(raw, "founded"), errors)
     if founded and not re.fullmatch(r"(19[5-9][0-9]|20[0-9][0-9]|2100)", founded):
         errors.setdefault("founded", []).append("Give the year founded as four digits between 1950 and 2100.")
@@ -235,10 +251,13 @@ def _platforms(rows: list[str], known: Known, errors: dict[str, list[str]]) -> l
         account = _plain("platforms", account, errors)
         if not slug and not account:
             continue
-        if slug not in known.platforms:
+        if not slug:
             errors.setdefault("platforms", []).append(
-                f"Unknown platform {slug or '(none)'!r}. Known: {', '.join(known.platforms)}."
+                f"The handle or address {account[:80]!r} has no platform: choose the platform it is on."
             )
+            continue
+        if slug not in known.platforms:
+            errors.setdefault("platforms", []).append(f"Unknown platform {slug!r}. Known: {named(known.platforms)}.")
             continue
         if account.startswith(("http://", "https://")):
             account = _http_url("platforms", account, errors)

@@ -142,8 +142,11 @@ def communities() -> Response:
         )
     shown = matching[(query.page - 1) * PAGE_SIZE : query.page * PAGE_SIZE]
 
+    # A client that asked with format=json follows links that keep asking for JSON (issue 17).
+    kept = {"format": "json"} if request.args.get("format") == "json" else {}
+
     def link(**changes: Any) -> str:
-        return url_for("browse.communities", **query.parameters(**changes))
+        return url_for("browse.communities", **query.parameters(**(kept | changes)))
 
     data = {
         "title": "Communities of practice",

@@ -39,8 +39,16 @@ from copgraph.web.http.context import config, dataset, result_cache, validator
 from copgraph.web.http.errors import RequestError, error_response
 from copgraph.web.http.negotiation import HTML, JSON, PAGE_OFFERS, negotiate
 from copgraph.web.http.ratelimit import rate_limited
+from copgraph.web.views.record_page import LABEL, Page, record_page
 
 blueprint = Blueprint("contribute", __name__)
+# How the form names each role an organisation can have (the JSON form and the record use the property names).
+ROLE_LABELS = {
+    "hostedBy": "Hosts it",
+    "sponsoredBy": "Sponsors it",
+    "fundedBy": "Funds it",
+    "supportedBy": "Supports it in another way",
+}
 
 
 @blueprint.record_once
@@ -169,7 +177,7 @@ def contribute_form() -> Response:
     known = known_values(dataset())
     if wants_json():
         return jsonify(form_description(known))
-    return page("contribute.html", known=known, roles=ROLES, values={}, errors={})
+    return page("contribute.html", known=known, roles=ROLES, role_labels=ROLE_LABELS, values={}, errors={})
 
 
 @blueprint.route("/contribute", methods=["POST"])
@@ -219,21 +227,58 @@ def _refused(errors: dict[str, list[str]], known: Known, raw: dict[str, list[str
         return response
     values = {name: raw.get(name, []) for name in FIELDS}
     values["platform_rows"] = [row.partition("\t")[::2] for row in raw.get("platforms", [])]
-    return page("contribute.html", 400, known=known, roles=ROLES, values=values, errors=errors)
+    return page("contribute.html", 400, known=known, roles=ROLES, role_labels=ROLE_LABELS, values=values, errors=errors)
 
 
 def _receipt_data(receipt: dict) -> dict:
     return receipt | {"turtle": turtle(contributed_triples(config(), receipt["id"]))}
 
 
-@blueprint.route("/contribute/<secret>")
-def receipt_page(secret: str) -> Response:
-    """A contribution's receipt, for whoever holds its secret address (the contributor)."""
+def _found_receipt(secret: str) -> dict:
     receipt = find_receipt_by_secret(config(), secret)
     if receipt is None:
         raise RequestError(404, "There is no contribution at this address: check the receipt address you were given.")
+    return receipt
+
+
+@blueprint.route("/contribute/<secret>")
+def receipt_page(secret: str) -> Response:
+    """A contribution's receipt, for whoever holds its secret address (the contributor): in words for people (the
+    RDF one link away), the receipt with its Turtle for JSON clients."""
+    receipt = _found_receipt(secret)
     data = _receipt_data(receipt) | {"receipt": request.path}
-    return jsonify(data) if wants_json() else page("contribution.html", receipt=data)
+    if wants_json():
+        return jsonify(data)
+    submitted = _in_words(contributed_triples(config(), receipt["id"]), receipt["community"])
+    rdf = url_for("contribute.receipt_turtle", secret=secret)
+    return page("contribution.html", receipt=data, submitted=submitted, rdf=rdf)
+
+
+@blueprint.route("/contribute/<secret>/contribution.ttl")
+def receipt_turtle(secret: str) -> Response:
+    """The contribution as it was received, as Turtle, behind the same secret address."""
+    receipt = _found_receipt(secret)
+    return Response(turtle(contributed_triples(config(), receipt["id"])), mimetype="text/turtle")
+
+
+def _in_words(triples: list[ox.Triple], community: str) -> Page:
+    """The contributed record arranged as a record page is, its themes, platforms, organisations, statuses and
+    governance named by their published labels (the contribution refers to them by IRI only)."""
+    known = known_values(dataset())
+    kinds = {
+        "theme": known.themes,
+        "platform": known.platforms,
+        "organisation": known.organisations,
+        "status": known.statuses,
+        "governance": known.governance,
+    }
+    named = [
+        ox.Triple(ox.NamedNode(thing(kind, slug)), ox.NamedNode(LABEL), ox.Literal(label))
+        for kind, labels in kinds.items()
+        for slug, label in labels.items()
+        if label
+    ]
+    return record_page(triples + named, community)
 
 
 # --- Maintainers ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, redirect, render_template, url_for
 
 from copgraph.core.vocab import thing
 from copgraph.model.canned import load_canned_queries
@@ -54,3 +54,9 @@ def home() -> str:
         metadata=current.metadata,
         examples=examples,
     )
+
+
+@blueprint.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico when a page (a JSON answer, an error) names no icon: the site's SVG."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

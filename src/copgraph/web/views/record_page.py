@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS
 
-from copgraph.core.vocab import COP, PREFIXES, SCHEMA
+from copgraph.core.vocab import ADMS, COP, PREFIXES, SCHEMA
 from copgraph.web.http.links import local_href
 
 RDF_TYPE, LABEL, PREF_LABEL, SOURCE = str(RDF.type), str(RDFS.label), str(SKOS.prefLabel), str(DCTERMS.source)
+PRIMARY_TOPIC, IN_DATASET = str(FOAF.primaryTopic), "http://rdfs.org/ns/void#inDataset"
 NAME_PROPERTIES = (PREF_LABEL, LABEL)
 # Display names of properties, in the order a record lists them.
 PROPERTY_LABELS = {
@@ -25,6 +26,7 @@ PROPERTY_LABELS = {
         (DCTERMS.description, "Description"),
         (SKOS.definition, "Definition"),
         (FOAF.homepage, "Homepage"),
+        (FOAF.page, "Web page"),
         (SCHEMA.foundingDate, "Founded"),
         (COP.status, "Status"),
         (COP.statusNote, "Status note"),
@@ -63,6 +65,8 @@ PROPERTY_LABELS = {
         (COP.activityLevel, "Activity level"),
         (COP.memberCount, "Member count"),
         (COP.reportedFigure, "Reported figures"),
+        (COP.reportedFact, "Reported facts"),
+        (RDFS.seeAlso, "See also"),
         (COP.observedName, "Name in the audit"),
         (COP.observedPlatform, "Platforms seen"),
         (RDFS.comment, "Comment"),
@@ -71,13 +75,20 @@ PROPERTY_LABELS = {
         (SKOS.inScheme, "In scheme"),
         (SKOS.topConceptOf, "Top concept of"),
         (SKOS.hasTopConcept, "Top concepts"),
+        (ADMS.identifier, "Identifiers"),
+        (SKOS.notation, "Identifier"),
+        (DCTERMS.conformsTo, "Scheme"),
+        (ADMS.schemaAgency, "Scheme agency"),
+        (SCHEMA.url, "Resolves to"),
+        (COP.caveat, "Caveat"),
+        (SCHEMA.sameAs, "Same as, in other datasets"),
         (OWL.sameAs, "Same as"),
         (DCTERMS.source, "Sources"),
     )
 }
 DISPLAY_ORDER = {predicate: position for position, predicate in enumerate(PROPERTY_LABELS)}
 # Statements about the thing made by another thing in its record, named from the thing's side.
-INVERSE_LABELS = {str(COP.hasPresence): "Presence of"}
+INVERSE_LABELS = {str(COP.hasPresence): "Presence of", str(ADMS.identifier): "Identifier of"}
 # Web addresses a page may link to; any other scheme in the data (javascript:, data:) is shown as text.
 LINKABLE_SCHEMES = ("http", "https", "mailto")
 
@@ -95,7 +106,8 @@ def _iris(*terms: object) -> tuple[str, ...]:
 
 COMMUNITY_SECTIONS = (
     SectionSpec(
-        "About", _iris(SKOS.altLabel, DCTERMS.description, FOAF.homepage, SCHEMA.foundingDate, DCTERMS.isPartOf)
+        "About",
+        _iris(SKOS.altLabel, DCTERMS.description, FOAF.homepage, FOAF.page, SCHEMA.foundingDate, DCTERMS.isPartOf),
     ),
     SectionSpec("Status", _iris(COP.status, COP.statusNote, COP.governance)),
     SectionSpec("Platforms and handles", _iris(COP.hasPresence), parts="presences"),
@@ -168,6 +180,8 @@ class Page:
     name: str
     types: list[Value]
     sections: list[Section]
+    licence: Value | None = None  # the record's own dct:license and void:inDataset (record_graph.document_triples)
+    dataset: Value | None = None
 
 
 class Statements:
@@ -263,7 +277,12 @@ def record_page(triples: list[ox.Triple], iri: str) -> Page:
     if SOURCE in own:
         sections.append(Section("Sources", "sources", items=statements.values(iri, SOURCE)))
     types = sorted((_kind(statements, term) for term in own.get(RDF_TYPE, [])), key=lambda v: v.text)
-    return Page(iri, name, types, sections)
+    page = Page(iri, name, types, sections)
+    for document in statements.referrers(iri, PRIMARY_TOPIC):
+        licences, datasets = statements.values(document, str(DCTERMS.license)), statements.values(document, IN_DATASET)
+        page.licence = licences[0] if licences else None
+        page.dataset = datasets[0] if datasets else None
+    return page
 
 
 def _kind(statements: Statements, term: ox.NamedNode) -> Value:

@@ -11,16 +11,18 @@ import json
 import re
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, redirect, render_template, send_file
+from flask import Blueprint, Response, jsonify, redirect, render_template, send_file
 
 from copgraph.core.formats import Format
 from copgraph.core.jsonld import CONTEXT_FILE
+from copgraph.model.hubs import HUB_FACETS, hub
 from copgraph.model.record_graph import record_exists, record_graph, serialize_record
 from copgraph.web.http.caching import conditional
 from copgraph.web.http.context import config, dataset, model_cache
 from copgraph.web.http.errors import RequestError
 from copgraph.web.http.links import canonical_iri
 from copgraph.web.http.negotiation import HTML, RECORD_OFFERS, by_extension, negotiate, offered, vary
+from copgraph.web.views.browse import site_index
 from copgraph.web.views.record_page import record_page
 
 blueprint = Blueprint("records", __name__)
@@ -30,14 +32,13 @@ TYPES = frozenset(
     {
         *("community", "platform", "presence", "hashtag", "theme", "organisation", "audit", "figure", "observation"),
         *("status", "governance", "platform-kind", "organisation-type", "measure", "activity", "scheme"),
+        *("identifier", "identifier-scheme"),
     }
 )
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # A hashtag's slug is its normalised tag (shapes/hashtag.ttl), which may hold underscores (#AdvanceHE_chat).
 HASHTAG_SLUG = re.compile(r"[a-z0-9_]+")
 DATASET_PATH = "/dataset"
-
-
 
 
 # --- Routes ------------------------------------------------------------------------------------------------------
@@ -82,6 +83,23 @@ def document(kind: str, name: str) -> Response:
     return conditional(response, current.version, chosen.media_type, current.metadata.built_at)
 
 
+@blueprint.route("/hub/<kind>/<slug>")
+def hub_json(kind: str, slug: str) -> Response:
+    """The JSON twin of a hub page: a theme's, platform's, hashtag's, organisation's, audit's or status's
+    communities and its connections (the record itself is at /doc/{kind}/{slug})."""
+    iri = thing_iri(kind, slug)
+    found = hub(site_index(), kind, iri) if iri is not None and kind in HUB_FACETS else None
+    if found is None:
+        raise RequestError(
+            404,
+            f"There is no hub for /{kind}/{slug}: hubs are made for the themes, platforms, hashtags, organisations, "
+            "audits and statuses the data holds.",
+        )
+    current = dataset()
+    response = jsonify(found.as_json() | {"iri": iri, "record": f"/doc/{kind}/{slug}"})
+    return conditional(response, current.version, "application/json", current.metadata.built_at)
+
+
 @blueprint.route("/context.jsonld")
 def context() -> Response:
     """The JSON-LD context that records are compacted against (served from the package, as records use it)."""
@@ -103,7 +121,8 @@ def render(triples: list[ox.Triple], iri: str, kind: str, slug: str, chosen: For
     links = alternates(kind, slug)
     if chosen is HTML:
         page = record_page(triples, iri)
-        body = render_template("record.html", page=page, alternates=links, metadata=dataset().metadata)
+        thing_hub = hub(site_index(), kind, iri)  # the thing's communities and connections, for its kinds
+        body = render_template("record.html", page=page, hub=thing_hub, alternates=links, metadata=dataset().metadata)
         response = Response(body, mimetype=HTML.media_type)
     else:
         # The canonical context IRI (resolved through the base's redirect to /context.jsonld), never one built from
