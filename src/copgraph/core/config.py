@@ -22,10 +22,20 @@ class Config:
     port: int = 8080
     workers: int = 2
     server: str = "granian"  # the production HTTP server: granian (Rust HTTP, keep-alive) or gunicorn (sync workers)
+    threads: int = 32  # per granian worker: requests served at once (their heavy work waits on child processes)
+    slow_requests: int = 24  # per granian worker: of those, requests that may wait long; one more is answered 503
+    worker_max_rss_mb: int = 1024  # a granian worker using more memory than this is replaced gracefully; 0: never
     query_timeout: float = 30.0  # seconds a query may run before it is stopped
     query_memory_mb: int = 1024  # data-segment cap of each query process
+    input_timeout: float = 10.0  # seconds to parse and validate one client's RDF (upload, contribution, approval)
+    input_memory_mb: int = 512  # data-segment cap of each input process (parsing and validating clients' RDF)
+    stack_mb: int = 16  # stack of the thread that runs each job in a query or input process
     max_rows: int = 100_000  # result rows (or triples) returned at most; more is signalled, never silent
     max_request_bytes: int = 1_048_576  # largest request body accepted (413 above)
+    max_nesting: int = 256  # deepest nesting of brackets (or XML elements) in RDF a client sends (400 above)
+    max_described: int = 100  # resources one DESCRIBE may name (400 above)
+    max_validation_triples: int = 10_000  # triples in one validation request (413 above)
+    max_list_items: int = 1_000  # rdf:List items in one validation request (413 above)
     cache_control: str = "public, max-age=60"  # Cache-Control on reads
     result_cache_bytes: int = 64 * 2**20  # per worker: SPARQL answers (each at most 1/8 of it); 0: none kept
     model_cache_bytes: int = 64 * 2**20  # per worker: site index, network, rendered pages; 0: made per request
