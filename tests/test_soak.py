@@ -239,7 +239,7 @@ def contribute(
         if (
             response.status_code == 201
             and not markup
-            and response.headers.get("Location", "").endswith(response.json().get("id", "?"))
+            and response.headers.get("Location") == response.json().get("receipt")
         ):
             contributions.received.append(response.json()["id"])
         elif 400 <= response.status_code < 500 and markup and response.json().get("errors", {}).get("name"):

@@ -78,7 +78,7 @@ class VersionedCache(Generic[V]):
         self.bytes = 0
         self._items: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
         self._warned: set[Hashable] = set()
-        self._lock = threading.Lock()  # one request at a time per worker today; the accounting stays right regardless
+        self._lock = threading.Lock()  # a worker serves requests on several threads (COPGRAPH_THREADS)
 
     def __len__(self) -> int:
         return len(self._items)

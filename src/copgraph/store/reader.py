@@ -69,20 +69,21 @@ class StoreReader:
     def __init__(self, store_dir: Path):
         self.store_dir = store_dir
         self._link = store_dir / "current"
-        self._target: str | None = None
-        self._dataset: Dataset | None = None
+        # The link target and the Dataset opened from it, replaced as one: a worker's threads share this reader.
+        self._opened: tuple[str, Dataset] | None = None
 
     def current(self) -> Dataset:
         """The generation `current` points at. If opening it fails because a write pruned it meanwhile (the link has
         moved on), the newer one is opened instead; a failure while the link stays put is a damaged store."""
         for attempt in range(1, OPEN_ATTEMPTS + 1):
             target = self._link_target()
-            if target == self._target and self._dataset is not None:
-                return self._dataset
+            opened = self._opened
+            if opened is not None and opened[0] == target:
+                return opened[1]
             try:
-                self._dataset = Dataset((self.store_dir / target).resolve())
-                self._target = target
-                return self._dataset
+                dataset = Dataset((self.store_dir / target).resolve())
+                self._opened = (target, dataset)
+                return dataset
             except (OSError, RuntimeError, ValueError, TypeError) as error:  # RuntimeError: RocksDB's corruption
                 if attempt < OPEN_ATTEMPTS and self._link_target() != target:
                     continue  # pruned while being opened: read the newer generation
@@ -101,4 +102,3 @@ class StoreReader:
 def open_dataset(config: Config) -> Dataset:
     """The current generation of the configured store, read-only."""
     return StoreReader(config.store_dir).current()
-
