@@ -15,7 +15,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from copgraph.ingest.facts import MANIFEST, convert
+from copgraph.ingest.facts import convert
+from copgraph.ingest.facts_merge import MANIFEST
 from copgraph.model.stats import dataset_counts
 from copgraph.store.reader import Dataset
 

@@ -27,23 +27,16 @@ or an audit as this conversion does.
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
-import json
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, RDF, RDFS, SKOS, XSD
-from rdflib.term import Node
 
 from copgraph.core.things import (
-    AUDIT_PUBLISHER,
-    add_audit,
-    add_audit_observation,
     add_hashtag,
     add_presences,
     add_sources,
@@ -54,22 +47,30 @@ from copgraph.core.things import (
     platform_id,
     slugify,
 )
-from copgraph.core.vocab import ADMS, COP, ID, SCHEMA
+from copgraph.core.vocab import COP, ID, SCHEMA
+from copgraph.ingest.fact_cells import read_csv, sources, split_list
+from copgraph.ingest.facts_audits import convert_audits
+from copgraph.ingest.facts_identifiers import convert_identifiers
+from copgraph.ingest.facts_merge import (
+    MANIFEST,
+    Conversion,
+    fingerprint,
+    merge_file,
+    read_manifest,
+    record_key,
+    statements,
+    write,
+    write_manifest,
+)
 from copgraph.ingest.schemes import (
     GOVERNANCE_LABELS,
-    IDENTIFIER_SCHEMES,
-    MEASURES,
     ORGANISATION_TYPE_LABELS,
     THEME_LABELS,
     convert_schemes,
     convert_themes,
 )
 
-# Figures that describe the AmplifyFE network rather than the audit's count of communities.
-NETWORK_FIGURES = {"amplifyfe_professionals_connected", "amplifyfe_practitioners_connected"}
 # The 2020 report's front matter (../shared/seeds) gives its funder and licence; later reports were not available.
-AUDIT_2020_FUNDER = "ufi-voctech-trust"
-AUDIT_2020_LICENCE = "https://creativecommons.org/licenses/by-sa/4.0/"
 
 # Our reading of communities.csv's free-text `host_or_sponsor` column: (role property, organisation id).
 # `supportedBy` is used where the text names an organisation without saying whether it hosts or sponsors.
@@ -124,26 +125,6 @@ PART_OF = {"joyfe-ideas-room": "joyfe"}
 UPDATE_PLATFORMS = {"apconnect-update-1": ["slack"]}
 # An update names another communities.csv row as "(row <id>)": the observation points at that community.
 ROW_REFERENCE = re.compile(r"\(row ([a-z0-9-]+)\)")
-
-MANIFEST = "facts-conversion.json"
-GENERATED_NOTE = (
-    "# Converted from ../shared/facts/{csv} by src/copgraph/ingest/facts.py.\n"
-    "# Maintained as Turtle from here on: a later conversion merges record by record and never overwrites a record\n"
-    "# edited here (data/facts-conversion.json).\n"
-)
-
-
-def split_list(cell: str, sep: str = ";") -> list[str]:
-    return [part.strip() for part in cell.split(sep) if part.strip()]
-
-
-def sources(cell: str) -> list[URIRef]:
-    return [URIRef(url) for url in cell.split()]
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 # --- Records from the facts --------------------------------------------------------------------------------------
@@ -308,98 +289,6 @@ def convert_hashtags(rows: list[dict[str, str]]) -> Graph:
     return graph
 
 
-def convert_identifiers(rows: list[dict[str, str]], names: dict[str, dict[str, str]]) -> Graph:
-    """identifiers.csv: an adms:Identifier per row (<thing>-<scheme>), linked from its organisation or platform, and
-    a schema:sameAs link to the row's IRI where it gives one. A row with no source carries its note as cop:caveat."""
-    graph = new_graph()
-    for row in rows:
-        kind, thing_id, scheme, value = row["subject_kind"], row["subject_id"], row["scheme"], row["value"]
-        where = f"identifiers.csv: {kind} {thing_id} {scheme}"
-        if thing_id not in names.get(kind, {}):
-            raise ValueError(f"{where}: no such {kind}")
-        if scheme not in IDENTIFIER_SCHEMES:
-            raise ValueError(f"{where}: unknown scheme")
-        if not value:
-            raise ValueError(f"{where}: no value")
-        thing = iri(kind, thing_id)
-        identifier = iri("identifier", f"{thing_id}-{scheme}")
-        if (identifier, RDF.type, ADMS.Identifier) in graph:
-            raise ValueError(f"{where}: a second identifier in the same scheme")
-        scheme_label, _, agency = IDENTIFIER_SCHEMES[scheme]
-        graph.add((thing, ADMS.identifier, identifier))
-        graph.add((identifier, RDF.type, ADMS.Identifier))
-        graph.add((identifier, RDFS.label, Literal(f"{names[kind][thing_id]}: {scheme_label} {value}")))
-        graph.add((identifier, SKOS.notation, Literal(value)))
-        graph.add((identifier, DCTERMS.conformsTo, iri("identifier-scheme", scheme)))
-        graph.add((identifier, ADMS.schemaAgency, Literal(agency)))
-        if row["iri"]:
-            if row["iri"].rstrip("/").rsplit("/", 1)[-1] != value:
-                raise ValueError(f"{where}: the IRI {row['iri']} does not end in the value {value}")
-            graph.add((identifier, SCHEMA.url, URIRef(row["iri"])))
-            graph.add((thing, SCHEMA.sameAs, URIRef(row["iri"])))
-        row_sources = sources(row["sources"])
-        add_sources(graph, identifier, row_sources)
-        if row_sources and row["note"]:
-            graph.add((identifier, RDFS.comment, Literal(row["note"])))
-        elif row["note"]:
-            graph.add((identifier, COP.caveat, Literal(row["note"])))
-        else:
-            raise ValueError(f"{where}: no source, and no note to say where the value came from")
-    return graph
-
-
-def convert_audits(rows: list[dict[str, str]], organisation_ids: set[str]) -> Graph:
-    graph = new_graph()
-    for required in (AUDIT_PUBLISHER, AUDIT_2020_FUNDER):
-        if required not in organisation_ids:
-            raise ValueError(f"audits need organisation {required!r}")
-    audit_years = sorted({row["year"] for row in rows if row["figure"] not in NETWORK_FIGURES})
-    for year in audit_years:
-        add_audit(graph, year)
-    audit_2020 = iri("audit", "2020")
-    graph.add((audit_2020, SCHEMA.funder, iri("organisation", AUDIT_2020_FUNDER)))
-    graph.add((audit_2020, DCTERMS.license, URIRef(AUDIT_2020_LICENCE)))
-    for row in rows:
-        row_sources = sources(row["source"])
-        year = row["year"]
-        if row["figure"] == "report_published":
-            audit = iri("audit", year)
-            if row["unit"] == "month":
-                graph.add((audit, DCTERMS.issued, Literal(row["value"], datatype=XSD.gYearMonth)))
-            graph.add((audit, RDFS.comment, Literal(row["note"])))
-            add_sources(graph, audit, row_sources)
-            continue
-        measure_slug, measure_label = MEASURES[row["figure"]]
-        figure = iri("figure", f"{year}-{measure_slug}")
-        graph.add((figure, RDF.type, COP.PublishedFigure))
-        graph.add((figure, RDFS.label, Literal(f"{measure_label}, {year}: {row['value']}")))
-        graph.add((figure, COP.measure, iri("measure", measure_slug)))
-        graph.add((figure, COP.value, Literal(int(row["value"]), datatype=XSD.integer)))
-        graph.add((figure, COP.unit, Literal(row["unit"])))
-        graph.add((figure, COP.year, Literal(year, datatype=XSD.gYear)))
-        if row["figure"] in NETWORK_FIGURES:
-            graph.add((figure, COP.figureOf, iri("community", "amplifyfe")))
-        else:
-            graph.add((figure, COP.inAudit, iri("audit", year)))
-            add_sources(graph, iri("audit", year), row_sources)
-        if row["note"]:
-            graph.add((figure, RDFS.comment, Literal(row["note"])))
-        add_sources(graph, figure, row_sources)
-        if row["figure"] == "tes_forums_closed":
-            add_closure_observation(graph, year, row, row_sources)
-    return graph
-
-
-def add_closure_observation(graph: Graph, year: str, row: dict[str, str], row_sources: list[URIRef]) -> None:
-    """The 2021 audit recorded the closure of the Tes forums: an observation of that community in that audit."""
-    observation = iri("observation", f"tes-community-forums-{year}")
-    label = f"Tes community forums recorded as closed in the {year} audit"
-    add_audit_observation(graph, observation, iri("community", "tes-community-forums"), label, year)
-    graph.add((observation, COP.status, iri("status", "closed")))
-    graph.add((observation, COP.reportedFigure, Literal(f"{row['value']} {row['unit']} closed")))
-    add_sources(graph, observation, row_sources)
-
-
 def facts_graphs(facts_dir: Path) -> dict[str, tuple[Graph, str]]:
     """Every file the facts give, by its path under data/: (its graph, the fact file it comes from)."""
     communities = read_csv(facts_dir / "communities.csv")
@@ -439,139 +328,6 @@ def facts_graphs(facts_dir: Path) -> dict[str, tuple[Graph, str]]:
 # --- Merging into data/ ------------------------------------------------------------------------------------------
 
 
-def record_key(subject: Node) -> str:
-    """How a record's subject is written in the manifest and in reports: `community/ukfechat` for copgraph's things."""
-    text = str(subject)
-    return text.removeprefix(str(ID))
-
-
-def record_subject(key: str) -> URIRef:
-    return URIRef(key if "://" in key else str(ID) + key)
-
-
-def statements(graph: Graph, subject: Node) -> list[str]:
-    """A record's statements, one `predicate object` line each in N-Triples terms, sorted."""
-    return sorted(f"{p.n3()} {o.n3()}" for p, o in graph.predicate_objects(subject))
-
-
-def fingerprint(lines: list[str]) -> str:
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Event:
-    """What a run did, or found, for one record of one file."""
-
-    kind: str  # added, updated, unchanged, differs, removed-since, no-longer-in-facts
-    file: str
-    record: str
-    only_in_data: tuple[str, ...] = ()
-    only_in_facts: tuple[str, ...] = ()
-
-
-@dataclass
-class Conversion:
-    """The outcome of a run: an event per record, the files (re)written, and the manifest as it now stands."""
-
-    events: list[Event] = field(default_factory=list)
-    written: list[Path] = field(default_factory=list)
-    manifest: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def count(self, kind: str) -> int:
-        return sum(1 for event in self.events if event.kind == kind)
-
-    def report(self) -> str:
-        lines = []
-        for event in self.events:
-            if event.kind == "unchanged":
-                continue
-            lines.append(f"{event.kind:<18} {event.file}  {event.record}")
-            lines += [f"    only in data/:     {line}" for line in event.only_in_data]
-            lines += [f"    only in the facts: {line}" for line in event.only_in_facts]
-        kinds = ("added", "updated", "unchanged", "differs", "removed-since", "no-longer-in-facts")
-        lines.append(", ".join(f"{self.count(kind)} {kind}" for kind in kinds) + f"; {len(self.written)} files written")
-        if self.count("differs"):
-            lines.append(
-                "Records that differ were edited or approved in data/ since the last conversion and are kept as they "
-                "are: edit them by hand, or take the facts' version with --replace RECORD."
-            )
-        return "\n".join(lines)
-
-
-def read_manifest(data_dir: Path) -> dict[str, dict[str, str]]:
-    path = data_dir / MANIFEST
-    if not path.is_file():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8"))["records"]
-
-
-def write_manifest(data_dir: Path, manifest: dict[str, dict[str, str]]) -> bool:
-    """Write the manifest if it changed; True if it did."""
-    path = data_dir / MANIFEST
-    text = json.dumps(
-        {
-            "about": "What python -m copgraph.ingest.facts last wrote to each record of each file under data/ "
-            "(SHA-256 of its statements, first 16 hex digits), so that a later run never overwrites a record "
-            "edited since. Written by the conversion only.",
-            "records": {file: dict(sorted(records.items())) for file, records in sorted(manifest.items()) if records},
-        },
-        indent=1,
-        ensure_ascii=False,
-    )
-    if path.is_file() and path.read_text(encoding="utf-8") == text + "\n":
-        return False
-    path.write_text(text + "\n", encoding="utf-8")
-    return True
-
-
-def merge_file(
-    name: str,
-    facts: Graph,
-    data: Graph | None,
-    base: dict[str, str],
-    replace: set[str],
-) -> tuple[Graph | None, dict[str, str], list[Event]]:
-    """Merge one file's records: the graph to write (None when nothing is added or updated), the file's manifest
-    entries after the run, and an event per record."""
-    current = data if data is not None else Graph()
-    entries = dict(base)
-    events: list[Event] = []
-    changes: dict[Node, list[tuple]] = {}
-    subjects = sorted(set(facts.subjects()), key=str)
-    for subject in subjects:
-        key = record_key(subject)
-        wanted, have = statements(facts, subject), statements(current, subject)
-        if have == wanted:
-            entries[key] = fingerprint(wanted)
-            events.append(Event("unchanged", name, key))
-        elif key in replace or (have and fingerprint(have) == base.get(key)) or (not have and key not in base):
-            entries[key] = fingerprint(wanted)
-            changes[subject] = list(facts.triples((subject, None, None)))
-            events.append(Event("updated" if have else "added", name, key))
-        elif not have:
-            events.append(Event("removed-since", name, key))
-        else:
-            only_data = tuple(line for line in have if line not in set(wanted))
-            only_facts = tuple(line for line in wanted if line not in set(have))
-            events.append(Event("differs", name, key, only_data, only_facts))
-    given = {record_key(s) for s in subjects}
-    for key in sorted(set(base) - given):
-        if (record_subject(key), None, None) in current:
-            events.append(Event("no-longer-in-facts", name, key))
-        else:
-            del entries[key]  # gone from the facts and from data/: nothing left to track
-    if not changes:
-        return None, entries, events
-    merged = new_graph()
-    for triple in current:
-        if triple[0] not in changes:
-            merged.add(triple)
-    for triples in changes.values():
-        for triple in triples:
-            merged.add(triple)
-    return merged, entries, events
-
-
 def convert(
     facts_dir: Path,
     data_dir: Path,
@@ -606,12 +362,6 @@ def convert(
     if not dry_run and write_manifest(data_dir, outcome.manifest):
         outcome.written.append(data_dir / MANIFEST)
     return outcome
-
-
-def write(graph: Graph, path: Path, csv_name: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = graph.serialize(format="turtle")
-    path.write_text(GENERATED_NOTE.format(csv=csv_name) + text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
